@@ -1,0 +1,334 @@
+//! The JSON shapes of Babblr's API, shared by the server and the browser.
+
+use crate::domain::{CefrLevel, Language};
+use serde::{Deserialize, Serialize};
+
+/// A conversation as listed and opened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: i64,
+    pub language: Language,
+    pub difficulty_level: CefrLevel,
+    pub topic_id: String,
+    /// Unix time in milliseconds.
+    pub created_at: i64,
+    /// Unix time in milliseconds of the last message (or creation).
+    pub updated_at: i64,
+    pub message_count: i64,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Assistant,
+}
+
+impl Role {
+    /// The name stored in the database.
+    pub fn id(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// What kind of mistake a correction fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CorrectionKind {
+    Grammar,
+    Vocabulary,
+    Spelling,
+    Punctuation,
+    Style,
+    #[serde(other)]
+    Other,
+}
+
+/// One fix to a learner's message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    pub original: String,
+    pub corrected: String,
+    pub explanation: String,
+    #[serde(rename = "type")]
+    pub kind: CorrectionKind,
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub role: Role,
+    pub content: String,
+    /// The tutor message in the learner's own language.
+    pub translation: Option<String>,
+    /// The learner message as the tutor would write it (user messages only).
+    pub corrected_text: Option<String>,
+    pub corrections: Option<Vec<Correction>>,
+    pub created_at: i64,
+}
+
+/// A conversation with its messages, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+}
+
+/// A topic as the UI lists it, in one language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopicSummary {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub level_hint: CefrLevel,
+}
+
+/// The answer to `POST /chat/initial-message`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InitialMessageResponse {
+    pub assistant_message: String,
+    pub translation: Option<String>,
+    /// Always `null`: the tutor's opening has nothing to correct.
+    pub corrections: Option<Vec<Correction>>,
+    pub message_id: i64,
+}
+
+/// The answer to `POST /chat`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatResponse {
+    pub assistant_message: String,
+    pub translation: Option<String>,
+    /// The learner's message as corrected; equal to it when nothing was wrong
+    /// or correction is off for this level.
+    pub corrected_text: String,
+    pub corrections: Vec<Correction>,
+    pub user_message_id: i64,
+    pub assistant_message_id: i64,
+}
+
+/// One part of a streamed reply (`POST /chat/stream`, Server-Sent Events).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ChatStreamEvent {
+    /// The learner's message is stored.
+    Saved { user_message_id: i64 },
+    /// A piece of the tutor's reply.
+    Token { text: String },
+    /// Corrections of the learner's message, when they are ready.
+    Corrections {
+        corrected_text: String,
+        corrections: Vec<Correction>,
+    },
+    /// The whole reply, stored.
+    Done {
+        assistant_message_id: i64,
+        assistant_message: String,
+        translation: Option<String>,
+    },
+    /// The reply failed; the learner's message is kept.
+    Error { error: String, message: String },
+}
+
+/// Status of one part of the system, as `/health` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentHealth {
+    /// `ok`, `degraded`, `unavailable` or `disabled`.
+    pub status: String,
+    pub detail: String,
+}
+
+/// The LLM as `/health` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmHealth {
+    pub status: String,
+    pub provider: String,
+    pub model: String,
+    pub url: String,
+    /// True for the scripted demo tutor: no model answers.
+    pub demo: bool,
+    pub detail: String,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok` when every enabled part is, else `degraded`.
+    pub status: String,
+    pub version: String,
+    pub database: ComponentHealth,
+    pub llm: LlmHealth,
+    pub speech: ComponentHealth,
+}
+
+/// Every error the API returns: `{error, message}`, plus the field at fault
+/// when one is. `error` is a stable code; [`status_for`] maps it to HTTP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Stable error codes.
+pub mod codes {
+    pub const INVALID_REQUEST: &str = "invalid_request";
+    pub const VALIDATION: &str = "validation_error";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    pub const LLM_UNAVAILABLE: &str = "llm_unavailable";
+    pub const LLM_TIMEOUT: &str = "llm_timeout";
+    pub const INTERNAL: &str = "internal_error";
+    pub const NETWORK: &str = "network_error";
+}
+
+/// The HTTP status for an error code.
+pub fn status_for(code: &str) -> u16 {
+    match code {
+        codes::INVALID_REQUEST => 400,
+        codes::NOT_FOUND => 404,
+        codes::PAYLOAD_TOO_LARGE => 413,
+        codes::UNSUPPORTED_MEDIA_TYPE => 415,
+        codes::VALIDATION => 422,
+        codes::LLM_UNAVAILABLE => 503,
+        codes::LLM_TIMEOUT => 504,
+        _ => 500,
+    }
+}
+
+impl ApiError {
+    /// An error with a code and a message.
+    pub fn new(error: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            error: error.to_string(),
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A 422 naming the field at fault.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            error: codes::VALIDATION.to_string(),
+            message: format!("{field}: {}", message.into()),
+            field: Some(field.to_string()),
+        }
+    }
+
+    /// A 400 for a body that does not parse. `detail` is serde's message,
+    /// prefixed with the path of the field when one is known (`topic_id: ...`).
+    pub fn invalid_request(detail: &str) -> Self {
+        let field = detail
+            .split_once(": ")
+            .map(|(path, _)| path)
+            .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "_.[]".contains(c)))
+            .map(str::to_string);
+        ApiError {
+            error: codes::INVALID_REQUEST.to_string(),
+            message: format!("invalid request body: {detail}"),
+            field,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        status_for(&self.error)
+    }
+}
+
+mod server_fn_glue {
+    //! Lets server functions return [`ApiError`] as their error type, encoded as JSON.
+    use super::{codes, ApiError};
+    use server_fn::codec::JsonEncoding;
+    use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+    impl FromServerFnError for ApiError {
+        type Encoder = JsonEncoding;
+
+        fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+            match value {
+                ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                    ApiError::invalid_request(&m)
+                }
+                ServerFnErrorErr::Request(m) | ServerFnErrorErr::Response(m) => {
+                    ApiError::new(codes::NETWORK, m)
+                }
+                ServerFnErrorErr::MissingArg(m) => {
+                    let mut e = ApiError::invalid_request(&format!("{m}: missing field"));
+                    e.field = Some(m);
+                    e
+                }
+                other => ApiError::new(codes::INTERNAL, other.to_string()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_request_names_the_field_from_serde_path() {
+        let e = ApiError::invalid_request("conversation_id: invalid type: string \"x\", expected i64");
+        assert_eq!(e.field.as_deref(), Some("conversation_id"));
+        assert_eq!(e.status(), 400);
+        let e = ApiError::invalid_request("expected value at line 1 column 1");
+        assert_eq!(e.field, None);
+    }
+
+    #[test]
+    fn codes_map_to_statuses() {
+        assert_eq!(status_for(codes::VALIDATION), 422);
+        assert_eq!(status_for(codes::LLM_UNAVAILABLE), 503);
+        assert_eq!(status_for(codes::LLM_TIMEOUT), 504);
+        assert_eq!(status_for("whatever"), 500);
+    }
+
+    #[test]
+    fn corrections_use_type_on_the_wire() {
+        let c: Correction = serde_json::from_str(
+            r#"{"original":"yo es","corrected":"yo soy","explanation":"ser","type":"grammar"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.kind, CorrectionKind::Grammar);
+        let unknown: Correction =
+            serde_json::from_str(r#"{"original":"a","corrected":"b","explanation":"c","type":"tone"}"#).unwrap();
+        assert_eq!(unknown.kind, CorrectionKind::Other);
+    }
+}
+
+/// One timed step inside a request, as the perf record keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanTiming {
+    pub name: String,
+    /// Milliseconds from the start of the request to the start of the span.
+    pub start_ms: f64,
+    pub duration_ms: f64,
+}
+
+/// One finished request in the server's bounded perf record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRecord {
+    pub request_id: String,
+    pub method: String,
+    pub path: String,
+    /// The route template (`/conversations/{id}`), or `unmatched`.
+    pub route: String,
+    pub status: u16,
+    /// Unix time in milliseconds when the request arrived.
+    pub started_at_ms: f64,
+    /// Time to response headers (what `X-Response-Time` says).
+    pub headers_ms: f64,
+    /// Time until the body ended (differs for streamed bodies).
+    pub total_ms: f64,
+    pub spans: Vec<SpanTiming>,
+}

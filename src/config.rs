@@ -1,0 +1,220 @@
+//! All settings, read once from the environment. README's "Configuration"
+//! table lists the same variables with the same defaults.
+
+use crate::domain::{CefrLevel, Language};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Which LLM backend answers as the tutor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmProviderKind {
+    Ollama,
+    OpenAi,
+    Scripted,
+}
+
+impl LlmProviderKind {
+    pub fn id(self) -> &'static str {
+        match self {
+            LlmProviderKind::Ollama => "ollama",
+            LlmProviderKind::OpenAi => "openai",
+            LlmProviderKind::Scripted => "scripted",
+        }
+    }
+}
+
+/// LLM settings.
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub provider: LlmProviderKind,
+    pub url: String,
+    pub model: String,
+    pub api_key: Option<String>,
+    /// Time allowed to connect to the LLM server.
+    pub connect_timeout: Duration,
+    /// Time allowed for a whole answer (and for the first token of a stream).
+    pub request_timeout: Duration,
+    /// How long Ollama keeps the model loaded after a call.
+    pub keep_alive: String,
+    /// Retries on connection errors only (never after the server answered).
+    pub retries: u32,
+    /// Load the model in the background at start.
+    pub warmup: bool,
+}
+
+/// Everything the server needs to know.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub llm: LlmConfig,
+    /// Correct learner messages at levels up to this one; `None` turns correction off.
+    pub correction_max_level: Option<CefrLevel>,
+    /// The learner's own language, for translations of the tutor's messages.
+    pub native_language: Language,
+    /// How many earlier messages the tutor sees.
+    pub history_window: usize,
+    /// How many requests the in-memory perf record keeps.
+    pub perf_buffer: usize,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Origins allowed to call the API from another site; empty keeps CORS closed.
+    pub cors_origins: Vec<String>,
+    pub site_root: String,
+}
+
+/// A setting that could not be understood.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get`, so tests can pass their own.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let err = |var: &'static str, message: String| ConfigError { var, message };
+
+        let addr = var("BABBLR_ADDR").unwrap_or_else(|| "127.0.0.1:8000".into());
+        let addr: SocketAddr = addr
+            .parse()
+            .map_err(|e| err("BABBLR_ADDR", format!("'{addr}' is not host:port ({e})")))?;
+
+        let provider = match var("BABBLR_LLM_PROVIDER").as_deref().unwrap_or("ollama") {
+            "ollama" => LlmProviderKind::Ollama,
+            "openai" => LlmProviderKind::OpenAi,
+            "scripted" | "demo" => LlmProviderKind::Scripted,
+            other => {
+                return Err(err(
+                    "BABBLR_LLM_PROVIDER",
+                    format!("'{other}' is not one of ollama, openai, scripted"),
+                ))
+            }
+        };
+        let default_url = match provider {
+            LlmProviderKind::OpenAi => "http://127.0.0.1:8080/v1".to_string(),
+            _ => var("OLLAMA_HOST")
+                .map(|h| if h.contains("://") { h } else { format!("http://{h}") })
+                .unwrap_or_else(|| "http://127.0.0.1:11434".into()),
+        };
+        let url = var("BABBLR_LLM_URL").unwrap_or(default_url);
+        let model = var("BABBLR_LLM_MODEL").unwrap_or_else(|| match provider {
+            LlmProviderKind::Scripted => "scripted-demo".into(),
+            _ => "llama3.2:3b".into(),
+        });
+        let secs = |k: &'static str, default: f64| -> Result<Duration, ConfigError> {
+            match var(k) {
+                None => Ok(Duration::from_secs_f64(default)),
+                Some(v) => v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| *s > 0.0 && s.is_finite())
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| err(k, format!("'{v}' is not a positive number of seconds"))),
+            }
+        };
+        let number = |k: &'static str, default: usize| -> Result<usize, ConfigError> {
+            match var(k) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<usize>()
+                    .map_err(|_| err(k, format!("'{v}' is not a whole number"))),
+            }
+        };
+        let flag = |k: &str, default: bool| {
+            var(k)
+                .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+                .unwrap_or(default)
+        };
+
+        let llm = LlmConfig {
+            provider,
+            url: url.trim_end_matches('/').to_string(),
+            model,
+            api_key: var("BABBLR_LLM_API_KEY"),
+            connect_timeout: secs("BABBLR_LLM_CONNECT_TIMEOUT", 5.0)?,
+            request_timeout: secs("BABBLR_LLM_TIMEOUT", 120.0)?,
+            keep_alive: var("BABBLR_LLM_KEEP_ALIVE").unwrap_or_else(|| "30m".into()),
+            retries: number("BABBLR_LLM_RETRIES", 2)? as u32,
+            warmup: flag("BABBLR_LLM_WARMUP", true),
+        };
+
+        let correction_max_level = match var("BABBLR_CORRECTION_MAX_LEVEL").as_deref() {
+            None => Some(CefrLevel::B1),
+            Some("0") | Some("off") | Some("none") => None,
+            Some(v) => Some(CefrLevel::parse(v).ok_or_else(|| {
+                err("BABBLR_CORRECTION_MAX_LEVEL", format!("'{v}' is not A1..C2 or 0"))
+            })?),
+        };
+        let native_language = match var("BABBLR_NATIVE_LANGUAGE") {
+            None => Language::English,
+            Some(v) => Language::parse(&v)
+                .ok_or_else(|| err("BABBLR_NATIVE_LANGUAGE", format!("'{v}' is not a known language")))?,
+        };
+
+        Ok(Config {
+            addr,
+            database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://babblr.db".into()),
+            db_max_connections: number("BABBLR_DB_MAX_CONNECTIONS", 8)? as u32,
+            llm,
+            correction_max_level,
+            native_language,
+            history_window: number("BABBLR_HISTORY_WINDOW", 10)?,
+            perf_buffer: number("BABBLR_PERF_BUFFER", 200)?.max(1),
+            max_body_bytes: number("BABBLR_MAX_BODY_BYTES", 1024 * 1024)?,
+            cors_origins: var("BABBLR_CORS_ORIGINS")
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_readme() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(c.database_url, "sqlite://babblr.db");
+        assert_eq!(c.llm.provider, LlmProviderKind::Ollama);
+        assert_eq!(c.llm.url, "http://127.0.0.1:11434");
+        assert_eq!(c.correction_max_level, Some(CefrLevel::B1));
+        assert_eq!(c.history_window, 10);
+        assert_eq!(c.perf_buffer, 200);
+    }
+
+    #[test]
+    fn ollama_host_is_the_fallback_url() {
+        let c = config(&[("OLLAMA_HOST", "10.1.2.3:11434")]).unwrap();
+        assert_eq!(c.llm.url, "http://10.1.2.3:11434");
+        let c = config(&[("OLLAMA_HOST", "x:1"), ("BABBLR_LLM_URL", "http://y:2/")]).unwrap();
+        assert_eq!(c.llm.url, "http://y:2");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = config(&[("BABBLR_LLM_PROVIDER", "gpt")]).unwrap_err();
+        assert_eq!(e.var, "BABBLR_LLM_PROVIDER");
+        let e = config(&[("BABBLR_CORRECTION_MAX_LEVEL", "Z9")]).unwrap_err();
+        assert_eq!(e.var, "BABBLR_CORRECTION_MAX_LEVEL");
+        assert_eq!(config(&[("BABBLR_CORRECTION_MAX_LEVEL", "0")]).unwrap().correction_max_level, None);
+    }
+}

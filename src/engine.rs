@@ -1,0 +1,492 @@
+//! The engine: every use case of the app, called by server functions and by
+//! the thin JSON routes alike, so each has one implementation.
+
+use crate::api::{
+    ChatResponse, ChatStreamEvent, ComponentHealth, Conversation, ConversationDetail, Correction, Health,
+    InitialMessageResponse, Message, Role, TopicSummary,
+};
+use crate::config::Config;
+use crate::db::{Db, NewMessage};
+use crate::domain::{topic, topics, CefrLevel, Language, Topic};
+use crate::error::{Error, Result};
+use crate::llm::Llm;
+use crate::perf::PerfStore;
+use crate::tutor::{corrections, prompts};
+use crate::{perf_span, perf_timed};
+use futures::{Stream, StreamExt};
+use std::sync::Arc;
+use tracing::Instrument;
+
+/// Longest learner message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// Shared state of one server process. Cheap to clone. Holds nothing a
+/// second process would need: all state lives in the database.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    db: Db,
+    llm: Llm,
+    perf: Arc<PerfStore>,
+}
+
+/// Validated `language`, `difficulty_level` and `topic_id`.
+fn parse_choice(language: &str, level: &str, topic_id: &str) -> Result<(Language, CefrLevel, &'static Topic)> {
+    let language = Language::parse(language).ok_or_else(|| {
+        let known: Vec<_> = Language::ALL.iter().map(|l| l.id()).collect();
+        Error::invalid("language", format!("unknown language '{language}'; expected one of {}", known.join(", ")))
+    })?;
+    let level = CefrLevel::parse(level)
+        .ok_or_else(|| Error::invalid("difficulty_level", format!("unknown level '{level}'; expected A1, A2, B1, B2, C1 or C2")))?;
+    let topic = topic(topic_id).ok_or_else(|| {
+        Error::invalid("topic_id", format!("unknown topic '{topic_id}'; GET /topics lists them"))
+    })?;
+    Ok((language, level, topic))
+}
+
+fn validate_id(field: &'static str, id: i64) -> Result<()> {
+    if id <= 0 {
+        return Err(Error::invalid(field, format!("must be a positive id (got {id})")));
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Connects to the database (applying migrations) and builds the LLM provider.
+    pub async fn new(config: Config) -> Result<Engine> {
+        let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+        let llm = Llm::from_config(&config.llm)?;
+        let perf = Arc::new(PerfStore::new(config.perf_buffer));
+        Ok(Engine {
+            inner: Arc::new(Inner { config, db, llm, perf }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// The bounded record of recent requests.
+    pub fn perf_store(&self) -> Arc<PerfStore> {
+        self.inner.perf.clone()
+    }
+
+    /// Loads the model in the background (span `llm.warmup`) when configured.
+    pub fn spawn_warmup(&self) {
+        if !self.inner.config.llm.warmup || self.inner.llm.is_demo() {
+            return;
+        }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            match perf_timed!(INFO, "llm.warmup", engine.inner.llm.warmup()).await {
+                Ok(()) => tracing::info!("LLM warm-up done"),
+                Err(e) => tracing::warn!(error = %e, "LLM warm-up failed; the first request will load the model"),
+            }
+        });
+    }
+
+    /// Topics with names in `language` (English when `None`).
+    pub fn topics(&self, language: Option<Language>) -> Vec<TopicSummary> {
+        let language = language.unwrap_or(Language::English);
+        topics()
+            .iter()
+            .map(|t| {
+                let text = t.text(language);
+                TopicSummary {
+                    id: t.id.clone(),
+                    name: text.name.clone(),
+                    description: text.description.clone(),
+                    level_hint: t.level_hint,
+                }
+            })
+            .collect()
+    }
+
+    /// Creates a conversation after validating every field.
+    pub async fn create_conversation(&self, language: &str, level: &str, topic_id: &str) -> Result<Conversation> {
+        let (language, level, topic) = parse_choice(language, level, topic_id)?;
+        self.inner.db.create_conversation(language, level, &topic.id).await
+    }
+
+    pub async fn list_conversations(&self) -> Result<Vec<Conversation>> {
+        self.inner.db.list_conversations().await
+    }
+
+    /// A conversation, or a 404.
+    pub async fn conversation(&self, id: i64) -> Result<Conversation> {
+        validate_id("conversation_id", id)?;
+        self.inner
+            .db
+            .conversation(id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("conversation {id} does not exist")))
+    }
+
+    /// A conversation with all its messages.
+    pub async fn conversation_detail(&self, id: i64) -> Result<ConversationDetail> {
+        let conversation = self.conversation(id).await?;
+        let messages = self.inner.db.messages(id).await?;
+        Ok(ConversationDetail { conversation, messages })
+    }
+
+    pub async fn messages(&self, id: i64) -> Result<Vec<Message>> {
+        self.conversation(id).await?;
+        self.inner.db.messages(id).await
+    }
+
+    pub async fn delete_conversation(&self, id: i64) -> Result<()> {
+        validate_id("conversation_id", id)?;
+        if self.inner.db.delete_conversation(id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("conversation {id} does not exist")))
+        }
+    }
+
+    /// Checks that optional fields sent with a chat agree with the conversation.
+    fn check_matches(conversation: &Conversation, language: Option<&str>, level: Option<&str>) -> Result<()> {
+        if let Some(l) = language {
+            match Language::parse(l) {
+                Some(l) if l == conversation.language => {}
+                _ => {
+                    return Err(Error::invalid(
+                        "language",
+                        format!("'{l}' does not match the conversation's language ({})", conversation.language),
+                    ))
+                }
+            }
+        }
+        if let Some(l) = level {
+            match CefrLevel::parse(l) {
+                Some(l) if l == conversation.difficulty_level => {}
+                _ => {
+                    return Err(Error::invalid(
+                        "difficulty_level",
+                        format!("'{l}' does not match the conversation's level ({})", conversation.difficulty_level),
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The tutor's opening message (span `initial_message.generate_llm`),
+    /// stored. A conversation that already has one gets it back.
+    pub async fn initial_message(
+        &self,
+        conversation_id: i64,
+        language: &str,
+        level: &str,
+        topic_id: &str,
+    ) -> Result<InitialMessageResponse> {
+        parse_choice(language, level, topic_id)?;
+        let conversation = self.conversation(conversation_id).await?;
+        Self::check_matches(&conversation, Some(language), Some(level))?;
+        if conversation.topic_id != topic_id.trim() {
+            return Err(Error::invalid(
+                "topic_id",
+                format!("'{topic_id}' does not match the conversation's topic ({})", conversation.topic_id),
+            ));
+        }
+        let existing = self.inner.db.recent_messages(conversation_id, 1).await?;
+        if let Some(first) = existing.into_iter().find(|m| m.role == Role::Assistant) {
+            return Ok(InitialMessageResponse {
+                assistant_message: first.content,
+                translation: first.translation,
+                corrections: None,
+                message_id: first.id,
+            });
+        }
+        let topic = topic(&conversation.topic_id)
+            .ok_or_else(|| Error::Internal(format!("stored topic '{}' is unknown", conversation.topic_id)))?;
+        let request = prompts::opening_request(
+            conversation.language,
+            conversation.difficulty_level,
+            topic,
+            self.inner.config.native_language,
+        );
+        let raw = perf_timed!(INFO, "initial_message.generate_llm", self.inner.llm.complete(request)).await?;
+        let (message, translation) = prompts::parse_opening(&raw);
+        let stored = perf_timed!(
+            "initial_message.save",
+            self.inner.db.insert_message(NewMessage {
+                conversation_id,
+                role: Role::Assistant,
+                content: &message,
+                translation: translation.as_deref(),
+            })
+        )
+        .await?;
+        Ok(InitialMessageResponse {
+            assistant_message: message,
+            translation,
+            corrections: None,
+            message_id: stored.id,
+        })
+    }
+
+    /// Validates and stores the learner's message before any LLM call
+    /// (span `chat.save_user_message`), so a failing model loses nothing.
+    async fn save_user_message(
+        &self,
+        conversation_id: i64,
+        user_message: &str,
+        language: Option<&str>,
+        level: Option<&str>,
+    ) -> Result<(Conversation, Message)> {
+        let text = user_message.trim();
+        if text.is_empty() {
+            return Err(Error::invalid("user_message", "must not be empty"));
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(Error::invalid(
+                "user_message",
+                format!("is too long (at most {MAX_MESSAGE_CHARS} characters)"),
+            ));
+        }
+        let conversation = self.conversation(conversation_id).await?;
+        Self::check_matches(&conversation, language, level)?;
+        let message = perf_timed!(
+            "chat.save_user_message",
+            self.inner.db.insert_message(NewMessage {
+                conversation_id,
+                role: Role::User,
+                content: text,
+                translation: None,
+            })
+        )
+        .await?;
+        Ok((conversation, message))
+    }
+
+    /// Corrections for a learner message (span `chat.correct_text`), when its
+    /// level is up to the configured maximum. An unusable answer means none.
+    async fn correct(&self, conversation: &Conversation, message: &Message) -> (String, Vec<Correction>) {
+        let wanted = self
+            .inner
+            .config
+            .correction_max_level
+            .is_some_and(|max| conversation.difficulty_level <= max);
+        if !wanted {
+            return (message.content.clone(), Vec::new());
+        }
+        let request = prompts::correction_request(
+            conversation.language,
+            conversation.difficulty_level,
+            &message.content,
+            self.inner.config.native_language,
+        );
+        let result = async {
+            let raw = self.inner.llm.complete(request).await?;
+            corrections::parse(&raw, &message.content)
+                .ok_or_else(|| Error::Llm(format!("unusable corrections answer: {}", raw.chars().take(200).collect::<String>())))
+        }
+        .instrument(perf_span!(INFO, "chat.correct_text"))
+        .await;
+        match result {
+            Ok(found) => {
+                if let Err(e) = self.inner.db.set_corrections(message.id, &found.0, &found.1).await {
+                    tracing::warn!(error = %e, "could not store corrections");
+                }
+                found
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, message_id = message.id, "no corrections for this message");
+                (message.content.clone(), Vec::new())
+            }
+        }
+    }
+
+    fn reply_request(&self, conversation: &Conversation, history: &[Message]) -> Result<crate::llm::LlmRequest> {
+        let topic = topic(&conversation.topic_id)
+            .ok_or_else(|| Error::Internal(format!("stored topic '{}' is unknown", conversation.topic_id)))?;
+        Ok(prompts::reply_request(
+            conversation.language,
+            conversation.difficulty_level,
+            topic,
+            history,
+        ))
+    }
+
+    async fn save_reply(&self, conversation_id: i64, text: &str) -> Result<Message> {
+        perf_timed!(
+            "chat.save_assistant_message",
+            self.inner.db.insert_message(NewMessage {
+                conversation_id,
+                role: Role::Assistant,
+                content: text.trim(),
+                translation: None,
+            })
+        )
+        .await
+    }
+
+    /// One chat turn: store the learner's message, then correct it and
+    /// generate the reply concurrently, so the learner waits for the slower
+    /// of the two, not their sum.
+    pub async fn chat(
+        &self,
+        conversation_id: i64,
+        user_message: &str,
+        language: Option<&str>,
+        level: Option<&str>,
+    ) -> Result<ChatResponse> {
+        let (conversation, message) = self.save_user_message(conversation_id, user_message, language, level).await?;
+        let history = self
+            .inner
+            .db
+            .recent_messages(conversation_id, self.inner.config.history_window.max(1))
+            .await?;
+        let request = self.reply_request(&conversation, &history)?;
+        let reply = perf_timed!(INFO, "chat.generate_response_llm", self.inner.llm.complete(request));
+        let ((corrected_text, corrections), reply) = tokio::join!(self.correct(&conversation, &message), reply);
+        let reply = reply?;
+        let stored = self.save_reply(conversation_id, &reply).await?;
+        Ok(ChatResponse {
+            assistant_message: stored.content,
+            translation: None,
+            corrected_text,
+            corrections,
+            user_message_id: message.id,
+            assistant_message_id: stored.id,
+        })
+    }
+
+    /// The streamed chat turn. Events: `saved`, then `token`s and (when
+    /// ready) `corrections`, then `done` with the stored reply, or `error`.
+    /// Validation errors come back before the stream starts. The work runs in
+    /// its own task inside the request's trace: a learner who leaves
+    /// mid-reply still finds the full reply stored; a reply cut short by the
+    /// model is never stored.
+    pub async fn chat_stream(
+        &self,
+        conversation_id: i64,
+        user_message: &str,
+    ) -> Result<impl Stream<Item = ChatStreamEvent> + Send + 'static> {
+        let (conversation, message) = self.save_user_message(conversation_id, user_message, None, None).await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let _ = tx.send(ChatStreamEvent::Saved { user_message_id: message.id });
+        let engine = self.clone();
+        crate::perf::spawn_in_request(async move {
+            let correcting = {
+                let (engine, conversation, message, tx) = (engine.clone(), conversation.clone(), message.clone(), tx.clone());
+                crate::perf::spawn_in_request(async move {
+                    let (corrected_text, corrections) = engine.correct(&conversation, &message).await;
+                    let _ = tx.send(ChatStreamEvent::Corrections { corrected_text, corrections });
+                })
+            };
+            let event = match engine.stream_reply(&conversation, &tx).await {
+                Ok(stored) => ChatStreamEvent::Done {
+                    assistant_message_id: stored.id,
+                    assistant_message: stored.content,
+                    translation: None,
+                },
+                Err(e) => {
+                    let api = e.to_api();
+                    ChatStreamEvent::Error { error: api.error, message: api.message }
+                }
+            };
+            let _ = correcting.await;
+            let _ = tx.send(event);
+        });
+        Ok(tokio_stream_from(rx))
+    }
+
+    /// Streams the reply into `tx` (spans `chat.first_token` and
+    /// `chat.generate_response_llm`) and stores it once complete.
+    async fn stream_reply(
+        &self,
+        conversation: &Conversation,
+        tx: &tokio::sync::mpsc::UnboundedSender<ChatStreamEvent>,
+    ) -> Result<Message> {
+        let history = self
+            .inner
+            .db
+            .recent_messages(conversation.id, self.inner.config.history_window.max(1))
+            .await?;
+        let request = self.reply_request(conversation, &history)?;
+        let generate = perf_span!(INFO, "chat.generate_response_llm");
+        let text = async {
+            let first_token = perf_span!(INFO, "chat.first_token");
+            let mut stream = self.inner.llm.stream(request).instrument(first_token.clone()).await?;
+            let mut first_token = Some(first_token);
+            let mut text = String::new();
+            while let Some(piece) = stream.next().await {
+                let piece = piece?;
+                first_token.take();
+                text.push_str(&piece);
+                let _ = tx.send(ChatStreamEvent::Token { text: piece });
+            }
+            if text.trim().is_empty() {
+                return Err(Error::Llm("the model sent an empty reply".into()));
+            }
+            Ok(text)
+        }
+        .instrument(generate)
+        .await?;
+        self.save_reply(conversation.id, &text).await
+    }
+
+    /// A tutor message in the learner's own language; computed once, then stored.
+    pub async fn translate(&self, message_id: i64) -> Result<String> {
+        validate_id("message_id", message_id)?;
+        let message = self
+            .inner
+            .db
+            .message(message_id)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("message {message_id} does not exist")))?;
+        if let Some(t) = message.translation {
+            return Ok(t);
+        }
+        let conversation = self.conversation(message.conversation_id).await?;
+        let request =
+            prompts::translation_request(conversation.language, &message.content, self.inner.config.native_language);
+        let text = perf_timed!(INFO, "chat.translate_llm", self.inner.llm.complete(request)).await?;
+        let text = text.trim().to_string();
+        self.inner.db.set_translation(message_id, &text).await?;
+        Ok(text)
+    }
+
+    /// Database, LLM and speech status.
+    pub async fn health(&self) -> Health {
+        let database = match self.inner.db.ping().await {
+            Ok(()) => ComponentHealth {
+                status: "ok".into(),
+                detail: format!("{:?}", self.inner.db.backend()).to_lowercase(),
+            },
+            Err(e) => ComponentHealth {
+                status: "unavailable".into(),
+                detail: e.to_string(),
+            },
+        };
+        let llm = self.inner.llm.health().await;
+        let speech = ComponentHealth {
+            status: "unavailable".into(),
+            detail: "speech recognition is not part of this build yet".into(),
+        };
+        let status = if database.status == "ok" && llm.status == "ok" { "ok" } else { "degraded" };
+        Health {
+            status: status.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            database,
+            llm,
+            speech,
+        }
+    }
+}
+
+/// An mpsc receiver as a stream.
+fn tokio_stream_from<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<T>,
+) -> impl Stream<Item = T> + Send + 'static {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}

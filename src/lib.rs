@@ -1,0 +1,29 @@
+//! Babblr's engine.
+//!
+//! With default features this crate holds only what the browser shares with the
+//! server: the domain ([`domain`]) and the JSON shapes of the API ([`api`]). The
+//! `server` feature adds everything that runs on the server: configuration,
+//! the database, the LLM providers, the tutor and the perf instrumentation.
+
+pub mod api;
+pub mod domain;
+
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod db;
+#[cfg(feature = "server")]
+pub mod engine;
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod llm;
+#[cfg(feature = "server")]
+pub mod perf;
+#[cfg(feature = "server")]
+pub mod tutor;
+
+#[cfg(feature = "server")]
+pub use engine::Engine;
+#[cfg(feature = "server")]
+pub use error::Error;

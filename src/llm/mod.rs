@@ -1,0 +1,157 @@
+//! The tutor's language model, behind one enum: Ollama (through ollama-rs),
+//! any OpenAI-compatible server, or the scripted demo tutor.
+//!
+//! [`standin`] is a stand-in Ollama server for tests and benchmarks: it speaks
+//! Ollama's HTTP API so that the real ollama-rs client is what they exercise.
+
+pub mod ollama;
+pub mod openai;
+pub mod scripted;
+pub mod standin;
+
+use crate::api::LlmHealth;
+use crate::config::{LlmConfig, LlmProviderKind};
+use crate::domain::Language;
+use crate::error::{Error, Result};
+use futures::Stream;
+use std::pin::Pin;
+
+/// Who wrote a turn of the prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnRole {
+    System,
+    User,
+    Assistant,
+}
+
+/// One turn of the prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub role: TurnRole,
+    pub content: String,
+}
+
+impl Turn {
+    pub fn system(content: impl Into<String>) -> Self {
+        Turn { role: TurnRole::System, content: content.into() }
+    }
+    pub fn user(content: impl Into<String>) -> Self {
+        Turn { role: TurnRole::User, content: content.into() }
+    }
+    pub fn assistant(content: impl Into<String>) -> Self {
+        Turn { role: TurnRole::Assistant, content: content.into() }
+    }
+}
+
+/// What a request is for. Real models read only the prompt; the scripted
+/// demo tutor answers from this.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    Opening { language: Language, topic_id: String },
+    Reply { language: Language },
+    Correction { language: Language, text: String },
+    Translation { text: String },
+}
+
+/// A chat request to the model.
+#[derive(Debug, Clone)]
+pub struct LlmRequest {
+    pub turns: Vec<Turn>,
+    /// A JSON schema the answer must follow (Ollama `format`, OpenAI `response_format`).
+    pub json_schema: Option<serde_json::Value>,
+    pub purpose: Purpose,
+}
+
+/// The reply, piece by piece. Ends after the last piece; an `Err` means the
+/// reply was cut short and must not be stored as complete.
+pub type TokenStream = Pin<Box<dyn Stream<Item = Result<String>> + Send>>;
+
+/// The configured provider.
+pub enum Llm {
+    Ollama(ollama::OllamaProvider),
+    OpenAi(openai::OpenAiProvider),
+    Scripted(scripted::ScriptedProvider),
+}
+
+impl Llm {
+    /// Builds the provider the configuration names.
+    pub fn from_config(config: &LlmConfig) -> Result<Llm> {
+        Ok(match config.provider {
+            LlmProviderKind::Ollama => Llm::Ollama(ollama::OllamaProvider::new(config)?),
+            LlmProviderKind::OpenAi => Llm::OpenAi(openai::OpenAiProvider::new(config)?),
+            LlmProviderKind::Scripted => Llm::Scripted(scripted::ScriptedProvider::new(config)),
+        })
+    }
+
+    /// The whole answer at once.
+    pub async fn complete(&self, req: LlmRequest) -> Result<String> {
+        match self {
+            Llm::Ollama(p) => p.complete(req).await,
+            Llm::OpenAi(p) => p.complete(req).await,
+            Llm::Scripted(p) => p.complete(req).await,
+        }
+    }
+
+    /// The answer as it is generated.
+    pub async fn stream(&self, req: LlmRequest) -> Result<TokenStream> {
+        match self {
+            Llm::Ollama(p) => p.stream(req).await,
+            Llm::OpenAi(p) => p.stream(req).await,
+            Llm::Scripted(p) => p.stream(req).await,
+        }
+    }
+
+    /// Loads the model so the first learner does not wait for it.
+    pub async fn warmup(&self) -> Result<()> {
+        match self {
+            Llm::Ollama(p) => p.warmup().await,
+            Llm::OpenAi(p) => p.warmup().await,
+            Llm::Scripted(_) => Ok(()),
+        }
+    }
+
+    /// What `/health` says about the model.
+    pub async fn health(&self) -> LlmHealth {
+        match self {
+            Llm::Ollama(p) => p.health().await,
+            Llm::OpenAi(p) => p.health().await,
+            Llm::Scripted(p) => p.health(),
+        }
+    }
+
+    /// True for the scripted demo tutor.
+    pub fn is_demo(&self) -> bool {
+        matches!(self, Llm::Scripted(_))
+    }
+}
+
+/// Retries `f` on connection errors only, with exponential backoff
+/// (100 ms, 200 ms, 400 ms…); an answer from the server is never retried.
+pub(crate) async fn with_retries<T, F, Fut>(retries: u32, mut f: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Err(Error::LlmUnavailable(m)) if attempt < retries => {
+                attempt += 1;
+                tracing::warn!(attempt, error = %m, "LLM unreachable, retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(100 << (attempt - 1))).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Maps a reqwest error to what the learner is told.
+pub(crate) fn reqwest_error(e: &reqwest::Error, url: &str, hint: &str) -> Error {
+    if e.is_timeout() {
+        Error::LlmTimeout(format!("The language model at {url} took too long to answer."))
+    } else if e.is_connect() {
+        Error::LlmUnavailable(format!("Cannot reach the language model at {url}. {hint}"))
+    } else {
+        Error::Llm(e.to_string())
+    }
+}

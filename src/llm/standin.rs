@@ -1,0 +1,275 @@
+//! A stand-in Ollama server for tests, benchmarks and offline demos.
+//!
+//! It is not a model: it speaks Ollama's HTTP API (`/api/chat`, `/api/generate`,
+//! `/api/tags`, `/api/show`, `/api/version`) with deterministic answers, so
+//! the real ollama-rs client is what the tests exercise. Streams are NDJSON,
+//! one complete JSON line per chunk. Answers: corrections JSON when the request
+//! has a `format` asking for corrections, an opening with its translation when
+//! it asks for one, a translation when the system prompt asks to translate,
+//! otherwise a short reply in the language the prompt names.
+//!
+//! Faults for tests, written anywhere in the last user message:
+//! `#fault:500`, `#fault:hang`, `#fault:drop` (connection dropped after two
+//! pieces), `#delay:MS` (first-piece delay for this request).
+
+use crate::domain::{topics, Language};
+use crate::llm::scripted::split_words;
+use crate::tutor::{corrections, demo};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How the stand-in behaves.
+#[derive(Debug, Clone)]
+pub struct StandinConfig {
+    /// Models it claims to have; others get Ollama's 404.
+    pub models: Vec<String>,
+    /// Wait before the first piece (a model's prompt evaluation).
+    pub first_token_delay: Duration,
+    /// Wait between pieces.
+    pub token_delay: Duration,
+}
+
+impl Default for StandinConfig {
+    fn default() -> Self {
+        StandinConfig {
+            models: vec!["llama3.2:3b".into(), "standin".into()],
+            first_token_delay: Duration::ZERO,
+            token_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The stand-in's routes.
+pub fn router(config: StandinConfig) -> Router {
+    Router::new()
+        .route("/api/version", get(|| async { Json(json!({"version": "0.0.0-babblr-standin"})) }))
+        .route("/api/tags", get(tags))
+        .route("/api/show", post(show))
+        .route("/api/chat", post(chat))
+        .route("/api/generate", post(generate))
+        .with_state(Arc::new(config))
+}
+
+/// Serves on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, config: StandinConfig) -> std::io::Result<()> {
+    axum::serve(listener, router(config)).await
+}
+
+/// Starts a stand-in on a free loopback port and returns its address.
+pub async fn spawn(config: StandinConfig) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(serve(listener, config));
+    Ok(addr)
+}
+
+type Shared = State<Arc<StandinConfig>>;
+
+fn now_rfc3339() -> String {
+    // Ollama sends RFC 3339 times; the exact instant does not matter here.
+    "2026-01-01T00:00:00.000000000Z".to_string()
+}
+
+fn model_not_found(model: &str) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": format!("model '{model}' not found")}))).into_response()
+}
+
+async fn tags(State(cfg): Shared) -> Json<Value> {
+    let models: Vec<Value> = cfg
+        .models
+        .iter()
+        .map(|m| json!({"name": m, "model": m, "modified_at": now_rfc3339(), "size": 0, "digest": "standin"}))
+        .collect();
+    Json(json!({"models": models}))
+}
+
+async fn show(State(cfg): Shared, Json(body): Json<Value>) -> Response {
+    let name = body["name"].as_str().or(body["model"].as_str()).unwrap_or_default();
+    if !cfg.models.iter().any(|m| m == name) {
+        return model_not_found(name);
+    }
+    Json(json!({
+        "license": "", "modelfile": "# stand-in", "parameters": "", "template": "{{ .Prompt }}",
+        "model_info": {"general.architecture": "standin"}, "capabilities": ["completion"]
+    }))
+    .into_response()
+}
+
+/// What a request asks the stand-in to do, read from its body.
+struct Plan {
+    model: String,
+    stream: bool,
+    pieces: Vec<String>,
+    fault: Option<String>,
+    first_delay: Duration,
+}
+
+fn plan(cfg: &StandinConfig, body: &Value, messages: &[Value], prompt: Option<&str>) -> Plan {
+    let system: String = messages
+        .iter()
+        .filter(|m| m["role"] == "system")
+        .filter_map(|m| m["content"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let last_user = prompt.map(str::to_string).unwrap_or_else(|| {
+        messages
+            .iter()
+            .rev()
+            .find(|m| m["role"] == "user")
+            .and_then(|m| m["content"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    });
+    let fault = ["500", "hang", "drop"]
+        .into_iter()
+        .find(|f| last_user.contains(&format!("#fault:{f}")))
+        .map(str::to_string);
+    let first_delay = last_user
+        .split("#delay:")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|ms| ms.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(cfg.first_token_delay);
+
+    let language = demo::language_in_prompt(&system);
+    let format = &body["format"];
+    let wants = |key: &str| format["properties"].get(key).is_some();
+    let answer = if wants("corrections") || (format == "json" && system.contains("mistakes")) {
+        let (corrected_text, corrections) = corrections::rule_based(language, &last_user);
+        json!({"corrected_text": corrected_text, "corrections": corrections}).to_string()
+    } else if wants("translation") {
+        let topic = topics().iter().find(|t| system.contains(&t.roleplay));
+        let (message, translation) = demo::opening(language, topic.map(|t| t.id.as_str()).unwrap_or(""));
+        json!({"message": message, "translation": translation}).to_string()
+    } else if system.starts_with("Translate") {
+        demo::translate(&last_user).unwrap_or_else(|| format!("(stand-in translation) {last_user}"))
+    } else {
+        let language = if system.is_empty() { Language::English } else { language };
+        demo::reply(language, &last_user).0.to_string()
+    };
+    Plan {
+        model: body["model"].as_str().unwrap_or_default().to_string(),
+        stream: body["stream"].as_bool().unwrap_or(true),
+        pieces: split_words(&answer),
+        fault,
+        first_delay,
+    }
+}
+
+/// Ollama's timing fields (nanoseconds) for a final line.
+fn stats(started: Instant, pieces: usize) -> Value {
+    let total = started.elapsed().as_nanos() as u64;
+    json!({
+        "done_reason": "stop",
+        "total_duration": total,
+        "load_duration": 0,
+        "prompt_eval_count": 12,
+        "prompt_eval_duration": total / 3,
+        "eval_count": pieces,
+        "eval_duration": total - total / 3,
+    })
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+/// Runs a plan: the fault, the delays, then one object or an NDJSON stream.
+/// `piece` wraps a piece of text as a chat or generate line.
+async fn answer(cfg: Arc<StandinConfig>, plan: Plan, piece: fn(&str, &str, bool) -> Value) -> Response {
+    let started = Instant::now();
+    if !cfg.models.iter().any(|m| *m == plan.model) {
+        return model_not_found(&plan.model);
+    }
+    match plan.fault.as_deref() {
+        Some("500") => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "stand-in fault: 500"}))).into_response()
+        }
+        Some("hang") => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+        _ => {}
+    }
+    tokio::time::sleep(plan.first_delay).await;
+    if !plan.stream {
+        tokio::time::sleep(cfg.token_delay * plan.pieces.len() as u32).await;
+        let text = plan.pieces.concat();
+        let body = merge(piece(&plan.model, &text, true), stats(started, plan.pieces.len()));
+        return Json(body).into_response();
+    }
+    let drop_after = (plan.fault.as_deref() == Some("drop")).then_some(2);
+    let token_delay = cfg.token_delay;
+    let count = plan.pieces.len();
+    let model = plan.model.clone();
+    let lines = futures::stream::unfold((0usize, plan.pieces), move |(i, pieces)| {
+        let model = model.clone();
+        async move {
+            if drop_after == Some(i) {
+                return Some((Err(std::io::Error::other("stand-in fault: connection dropped")), (usize::MAX, pieces)));
+            }
+            if i > count {
+                return None;
+            }
+            if i > 0 && i < count {
+                tokio::time::sleep(token_delay).await;
+            }
+            let line = if i < count {
+                piece(&model, &pieces[i], false)
+            } else {
+                merge(piece(&model, "", true), stats(started, count))
+            };
+            let mut bytes = serde_json::to_vec(&line).expect("JSON values serialise");
+            bytes.push(b'\n');
+            Some((Ok(Bytes::from(bytes)), (i + 1, pieces)))
+        }
+    });
+    Response::builder()
+        .header("content-type", "application/x-ndjson")
+        .body(Body::from_stream(lines))
+        .expect("static headers are valid")
+}
+
+fn chat_line(model: &str, text: &str, done: bool) -> Value {
+    json!({"model": model, "created_at": now_rfc3339(),
+           "message": {"role": "assistant", "content": text}, "done": done})
+}
+
+fn generate_line(model: &str, text: &str, done: bool) -> Value {
+    json!({"model": model, "created_at": now_rfc3339(), "response": text, "done": done})
+}
+
+async fn chat(State(cfg): Shared, Json(body): Json<Value>) -> Response {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    if messages.is_empty() {
+        // Ollama loads the model and answers at once.
+        let model = body["model"].as_str().unwrap_or_default();
+        if !cfg.models.iter().any(|m| m == model) {
+            return model_not_found(model);
+        }
+        return Json(merge(chat_line(model, "", true), json!({"done_reason": "load"}))).into_response();
+    }
+    let plan = plan(&cfg, &body, &messages, None);
+    answer(cfg, plan, chat_line).await
+}
+
+async fn generate(State(cfg): Shared, Json(body): Json<Value>) -> Response {
+    let mut messages = vec![];
+    if let Some(system) = body["system"].as_str() {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
+    let plan = plan(&cfg, &body, &messages, Some(&prompt));
+    answer(cfg, plan, generate_line).await
+}

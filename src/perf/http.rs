@@ -1,0 +1,229 @@
+//! The request layer: `[PERF] REQUEST START/COMPLETE` lines, `X-Request-Id`,
+//! `X-Response-Time` and `Server-Timing` on every response, the route
+//! histogram and the perf record.
+//!
+//! The headers measure time to response headers. For a streamed body (the
+//! chat stream) the COMPLETE line, the histogram and the record are written
+//! when the body ends, so they hold the whole duration.
+
+use super::layer::{trace_of, RequestTrace};
+use super::{fmt_ms, metrics, PerfStore, REQUEST_TARGET};
+use crate::api::{RequestRecord, SpanTiming};
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue};
+use http_body::Frame;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tracing::Instrument;
+
+/// The request id header, read from the request or generated, and returned.
+pub const REQUEST_ID: &str = "x-request-id";
+/// Most span entries one `Server-Timing` header lists.
+const MAX_TIMING_ENTRIES: usize = 64;
+
+/// Axum middleware; install with
+/// `axum::middleware::from_fn_with_state(store, perf::http::middleware)` on the whole router.
+pub async fn middleware(State(store): State<Arc<PerfStore>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let started_at_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0);
+    let request_id = request_id(req.headers());
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+
+    let span = tracing::info_span!(target: REQUEST_TARGET, "request", %method, %path, request_id = %request_id);
+    let trace = trace_of(&span);
+    tracing::debug!(target: "babblr::perf", parent: &span, request_id = %request_id,
+        "[PERF] REQUEST START - {method} {path}");
+
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let headers_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let spans = trace.as_ref().map(|t| t.spans()).unwrap_or_default();
+    set_timing_headers(response.headers_mut(), &request_id, headers_ms, &spans);
+
+    let completion = Completion {
+        span,
+        trace,
+        store,
+        start,
+        record: RequestRecord {
+            request_id,
+            method,
+            path,
+            route,
+            status: response.status().as_u16(),
+            started_at_ms,
+            headers_ms,
+            total_ms: headers_ms,
+            spans: Vec::new(),
+        },
+    };
+    response.map(|inner| {
+        Body::new(PerfBody {
+            inner,
+            completion: Some(completion),
+        })
+    })
+}
+
+/// Takes a well-formed incoming id, or makes one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
+}
+
+/// A span name as a `Server-Timing` metric name (an HTTP token).
+pub fn header_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .collect()
+}
+
+/// `total;dur=12.34, chat.correct_text;dur=4.56, …`
+pub fn server_timing(total_ms: f64, spans: &[SpanTiming]) -> String {
+    let mut out = format!("total;dur={}", fmt_ms(total_ms));
+    for s in spans.iter().take(MAX_TIMING_ENTRIES) {
+        out.push_str(&format!(", {};dur={}", header_safe(&s.name), fmt_ms(s.duration_ms)));
+    }
+    out
+}
+
+fn set_timing_headers(headers: &mut HeaderMap, request_id: &str, total_ms: f64, spans: &[SpanTiming]) {
+    let pairs = [
+        ("x-response-time", format!("{}ms", fmt_ms(total_ms))),
+        ("server-timing", server_timing(total_ms, spans)),
+        (REQUEST_ID, request_id.to_string()),
+    ];
+    for (name, value) in pairs {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    }
+    // Lets a page on another (allowed) origin read the timing headers; the
+    // original app's browser never saw them.
+    headers.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("X-Response-Time, Server-Timing, X-Request-Id"),
+    );
+}
+
+/// What is logged and recorded once the response body has ended.
+struct Completion {
+    span: tracing::Span,
+    trace: Option<Arc<RequestTrace>>,
+    store: Arc<PerfStore>,
+    start: Instant,
+    record: RequestRecord,
+}
+
+impl Completion {
+    fn finish(self) {
+        let Completion { span, trace, store, start, mut record } = self;
+        let total_ms = start.elapsed().as_secs_f64() * 1000.0;
+        record.total_ms = total_ms;
+        record.spans = trace.as_ref().map(|t| t.spans()).unwrap_or_default();
+        let r = &record;
+        tracing::info!(target: "babblr::perf", parent: &span, request_id = %r.request_id,
+            "[PERF] REQUEST COMPLETE - {} {} - {} - {}ms", r.method, r.path, r.status, fmt_ms(total_ms));
+        metrics::record_request(&r.method, &r.route, r.status, total_ms);
+        store.push(record);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that reports when it has been sent in full (or dropped).
+    struct PerfBody {
+        #[pin]
+        inner: Body,
+        completion: Option<Completion>,
+    }
+
+    impl PinnedDrop for PerfBody {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(c) = this.project().completion.take() {
+                c.finish();
+            }
+        }
+    }
+}
+
+impl http_body::Body for PerfBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = self.project();
+        let poll = this.inner.poll_frame(cx);
+        if matches!(poll, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            if let Some(c) = this.completion.take() {
+                c.finish();
+            }
+        }
+        poll
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_become_header_tokens() {
+        assert_eq!(header_safe("chat.correct_text"), "chat.correct_text");
+        assert_eq!(header_safe("a b;c,d\"é"), "a_b_c_d__");
+    }
+
+    #[test]
+    fn server_timing_lists_total_then_spans() {
+        let spans = vec![SpanTiming {
+            name: "chat.correct_text".into(),
+            start_ms: 1.0,
+            duration_ms: 456.781,
+        }];
+        assert_eq!(
+            server_timing(2856.344, &spans),
+            "total;dur=2856.34, chat.correct_text;dur=456.78"
+        );
+    }
+
+    #[test]
+    fn request_ids_are_taken_when_well_formed() {
+        let mut h = HeaderMap::new();
+        h.insert(REQUEST_ID, HeaderValue::from_static("abc-123"));
+        assert_eq!(request_id(&h), "abc-123");
+        h.insert(REQUEST_ID, HeaderValue::from_static("bad id;"));
+        assert_eq!(request_id(&h).len(), 32);
+    }
+}

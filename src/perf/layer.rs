@@ -1,0 +1,163 @@
+//! The tracing layer that turns closed perf spans into log lines, header
+//! entries and metrics.
+
+use super::{fmt_ms, REQUEST_TARGET, TARGET};
+use crate::api::SpanTiming;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Level, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
+
+/// The spans one HTTP request ran, collected while it runs.
+#[derive(Debug)]
+pub struct RequestTrace {
+    pub start: Instant,
+    pub request_id: String,
+    spans: Mutex<Vec<SpanTiming>>,
+}
+
+impl RequestTrace {
+    fn new(request_id: String) -> Self {
+        RequestTrace {
+            start: Instant::now(),
+            request_id,
+            spans: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The spans finished so far, in the order they finished.
+    pub fn spans(&self) -> Vec<SpanTiming> {
+        self.spans.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn push(&self, timing: SpanTiming) {
+        self.spans.lock().unwrap_or_else(|e| e.into_inner()).push(timing);
+    }
+}
+
+/// Returns the [`RequestTrace`] of a request span made with target
+/// [`REQUEST_TARGET`], when a [`PerfLayer`] over a registry is installed.
+pub fn trace_of(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let data = registry.span(id)?;
+        let ext = data.extensions();
+        ext.get::<Arc<RequestTrace>>().cloned()
+    })
+    .flatten()
+}
+
+/// When a perf span started.
+struct Started(Instant);
+
+/// Feeds every sink from the perf spans of [`TARGET`]; see the module docs.
+#[derive(Debug, Default, Clone)]
+pub struct PerfLayer {
+    _private: (),
+}
+
+impl PerfLayer {
+    pub fn new() -> Self {
+        PerfLayer::default()
+    }
+}
+
+/// Reads the `request_id` field of a request span.
+struct RequestIdVisitor(Option<String>);
+
+impl Visit for RequestIdVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "request_id" {
+            self.0 = Some(value.to_string());
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "request_id" {
+            self.0 = Some(format!("{value:?}"));
+        }
+    }
+}
+
+/// Emits a `[PERF]` line at a level known only at run time.
+macro_rules! perf_event {
+    ($level:expr, $request_id:expr, $($arg:tt)+) => {
+        match $level {
+            Level::ERROR => tracing::error!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
+            Level::WARN => tracing::warn!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
+            Level::INFO => tracing::info!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
+            Level::DEBUG => tracing::debug!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
+            _ => tracing::trace!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
+        }
+    };
+}
+
+fn request_of<S>(ctx: &Context<'_, S>, id: &Id) -> Option<Arc<RequestTrace>>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    ctx.span(id)?
+        .scope()
+        .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
+}
+
+impl<S> Layer<S> for PerfLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let meta = attrs.metadata();
+        if meta.target() == REQUEST_TARGET {
+            let mut visitor = RequestIdVisitor(None);
+            attrs.record(&mut visitor);
+            let trace = RequestTrace::new(visitor.0.unwrap_or_else(|| "-".into()));
+            if let Some(span) = ctx.span(id) {
+                span.extensions_mut().insert(Arc::new(trace));
+            }
+            return;
+        }
+        if meta.target() != TARGET {
+            return;
+        }
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(Started(Instant::now()));
+        }
+        let request_id = request_of(&ctx, id)
+            .map(|t| t.request_id.clone())
+            .unwrap_or_else(|| "-".into());
+        tracing::debug!(target: "babblr::perf", request_id = %request_id, "[PERF] {} - START", meta.name());
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let meta = span.metadata();
+        if meta.target() != TARGET {
+            return;
+        }
+        let Some(started) = span.extensions().get::<Started>().map(|s| s.0) else {
+            return;
+        };
+        let end = Instant::now();
+        let duration_ms = (end - started).as_secs_f64() * 1000.0;
+        let name = meta.name();
+        let request = request_of(&ctx, &id);
+        drop(span);
+
+        super::metrics::record_span(name, duration_ms);
+        let request_id = match &request {
+            Some(trace) => {
+                trace.push(SpanTiming {
+                    name: name.to_string(),
+                    start_ms: started.saturating_duration_since(trace.start).as_secs_f64() * 1000.0,
+                    duration_ms,
+                });
+                trace.request_id.as_str()
+            }
+            None => "-",
+        };
+        perf_event!(*meta.level(), request_id, "[PERF] {} - DONE in {}ms", name, fmt_ms(duration_ms));
+    }
+}

@@ -1,0 +1,46 @@
+//! Prometheus metrics: a latency histogram per span name and per route.
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+/// Bucket bounds in seconds: from a fast DB write to a slow first LLM call.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// Installs the process-wide Prometheus recorder once and returns its handle.
+pub fn handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets(BUCKETS)
+            .expect("bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (a test harness); then
+        // /metrics shows what this handle sees, which is nothing.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// Records one finished perf span.
+pub fn record_span(name: &'static str, duration_ms: f64) {
+    metrics::histogram!("babblr_span_duration_seconds", "span" => name).record(duration_ms / 1000.0);
+}
+
+/// Records one finished HTTP request.
+pub fn record_request(method: &str, route: &str, status: u16, duration_ms: f64) {
+    metrics::histogram!(
+        "babblr_http_request_duration_seconds",
+        "method" => method.to_string(),
+        "route" => route.to_string(),
+        "status" => status.to_string()
+    )
+    .record(duration_ms / 1000.0);
+}
+
+/// The text `GET /metrics` answers with.
+pub fn render() -> String {
+    handle().render()
+}

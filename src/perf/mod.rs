@@ -1,0 +1,74 @@
+//! Server-side timing: one span, every sink.
+//!
+//! A step is timed by opening a `tracing` span with target [`TARGET`]:
+//! - synchronous code: `let _t = perf_timer!("chat.save_user_message");`
+//! - a future: `perf_timed!(INFO, "chat.correct_text", fut).await`
+//! - a whole function, sync or async:
+//!   `#[tracing::instrument(target = "babblr::perf", name = "x", level = "info", skip_all)]`
+//!
+//! These are the Rust forms of the original's `perf_timer()`, `async_perf_timer()`,
+//! `@time_function()` and `@time_async_function()`. When the span closes,
+//! [`layer::PerfLayer`] sends its duration to every sink: the `[PERF] … DONE`
+//! log line, the request's `Server-Timing` header ([`http`]), the Prometheus
+//! histogram ([`metrics`]) and, through `tracing-opentelemetry` when enabled, OTLP.
+//! Use INFO for LLM, speech and request-sized steps, DEBUG (the default) for
+//! small ones: the DONE line is logged at the span's level.
+
+pub mod http;
+pub mod layer;
+pub mod metrics;
+pub mod store;
+pub mod subscriber;
+
+pub use layer::{PerfLayer, RequestTrace};
+pub use store::PerfStore;
+
+/// Target of every perf span and `[PERF]` log line (`RUST_LOG=babblr::perf=debug`).
+pub const TARGET: &str = "babblr::perf";
+/// Target of the one span each HTTP request runs in.
+pub const REQUEST_TARGET: &str = "babblr::perf::request";
+
+/// Opens a perf span: `perf_span!("name")` at DEBUG, `perf_span!(INFO, "name")`.
+#[macro_export]
+macro_rules! perf_span {
+    ($name:literal) => {
+        $crate::perf_span!(DEBUG, $name)
+    };
+    ($lvl:ident, $name:literal) => {
+        ::tracing::span!(target: "babblr::perf", ::tracing::Level::$lvl, $name)
+    };
+}
+
+/// Times the rest of a synchronous scope: `let _t = perf_timer!("name");`.
+#[macro_export]
+macro_rules! perf_timer {
+    ($($args:tt)*) => {
+        $crate::perf_span!($($args)*).entered()
+    };
+}
+
+/// Times a future: `perf_timed!(INFO, "name", async { … }).await`.
+#[macro_export]
+macro_rules! perf_timed {
+    ($lvl:ident, $name:literal, $fut:expr) => {
+        ::tracing::Instrument::instrument($fut, $crate::perf_span!($lvl, $name))
+    };
+    ($name:literal, $fut:expr) => {
+        ::tracing::Instrument::instrument($fut, $crate::perf_span!($name))
+    };
+}
+
+/// Milliseconds with two decimals, as every `[PERF]` line and header writes them.
+pub fn fmt_ms(ms: f64) -> String {
+    format!("{ms:.2}")
+}
+
+/// Spawns a task that stays inside the current request's trace, so its spans
+/// still reach that request's `Server-Timing` header.
+pub fn spawn_in_request<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(tracing::Instrument::in_current_span(fut))
+}

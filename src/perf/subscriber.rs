@@ -1,0 +1,33 @@
+//! The process's tracing subscriber: the perf layer always sees every perf
+//! span, while `RUST_LOG` only decides which lines are printed.
+
+use super::{PerfLayer, TARGET};
+use tracing::{Level, Subscriber};
+use tracing_subscriber::filter::{EnvFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{Layer, Registry};
+
+/// The filter used when `RUST_LOG` is unset: INFO everywhere, which shows
+/// `[PERF] … DONE` lines of LLM, speech and request spans.
+pub const DEFAULT_FILTER: &str = "info";
+
+/// A subscriber printing to `writer` with `filter`, plus the perf layer.
+pub fn build<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let perf = PerfLayer::new().with_filter(Targets::new().with_target(TARGET, Level::TRACE));
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_filter(filter);
+    Registry::default().with(perf).with(fmt)
+}
+
+/// Installs the subscriber for the process, printing to stdout, filtered by
+/// `RUST_LOG` (or [`DEFAULT_FILTER`]). A second call does nothing.
+pub fn init() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let _ = tracing::subscriber::set_global_default(build(filter, std::io::stdout));
+}

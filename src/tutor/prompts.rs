@@ -1,0 +1,191 @@
+//! Prompts written for Babblr: per CEFR level, per topic role-play, replies in
+//! the target language, translations into the learner's own.
+
+use crate::api::{Message, Role};
+use crate::domain::{CefrLevel, Language, Topic};
+use crate::llm::{LlmRequest, Purpose, Turn};
+use serde_json::{json, Value};
+
+/// How the tutor adapts to each level.
+pub fn level_guidance(level: CefrLevel) -> &'static str {
+    match level {
+        CefrLevel::A1 => "The learner is a beginner (A1). Use only very common words, the present tense and sentences of at most 8 words. One idea per sentence. Speak slowly and warmly.",
+        CefrLevel::A2 => "The learner is elementary (A2). Use everyday vocabulary, present and simple past tenses, sentences of at most 12 words.",
+        CefrLevel::B1 => "The learner is intermediate (B1). Use common vocabulary with a few new words, several tenses, and sentences of moderate length.",
+        CefrLevel::B2 => "The learner is upper intermediate (B2). Speak naturally, with varied vocabulary, opinions and some idioms.",
+        CefrLevel::C1 => "The learner is advanced (C1). Speak as to a fluent adult: rich vocabulary, nuance, idiomatic language.",
+        CefrLevel::C2 => "The learner has mastery (C2). Speak as a native speaker would, including subtle idioms and register shifts.",
+    }
+}
+
+/// The system prompt of a conversation.
+pub fn system_prompt(language: Language, level: CefrLevel, topic: &Topic) -> String {
+    let lang = language.english_name();
+    format!(
+        "You are Babblr, a friendly {lang} tutor having a spoken-style conversation with a learner.\n\
+         Role-play: {roleplay}\n\
+         {guidance}\n\
+         Rules: reply only in {lang}. Keep each reply to one to three short sentences and end with a \
+         question that keeps the conversation going. Do not correct the learner's mistakes in your reply \
+         (corrections are shown separately); simply model the correct form. Stay in the role-play.",
+        roleplay = topic.roleplay,
+        guidance = level_guidance(level),
+    )
+}
+
+/// The last messages as prompt turns.
+pub fn history_turns(history: &[Message]) -> Vec<Turn> {
+    history
+        .iter()
+        .map(|m| match m.role {
+            Role::User => Turn::user(m.content.clone()),
+            Role::Assistant => Turn::assistant(m.content.clone()),
+        })
+        .collect()
+}
+
+/// The schema of an opening message: the message and its translation.
+pub fn opening_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "message": {"type": "string"},
+            "translation": {"type": "string"}
+        },
+        "required": ["message", "translation"]
+    })
+}
+
+/// Asks for the tutor's first message, with a translation into `native`.
+pub fn opening_request(language: Language, level: CefrLevel, topic: &Topic, native: Language) -> LlmRequest {
+    let text = topic.text(language);
+    let example = text.starters.first().cloned().unwrap_or_default();
+    LlmRequest {
+        turns: vec![
+            Turn::system(system_prompt(language, level, topic)),
+            Turn::user(format!(
+                "Open the conversation about \"{name}\" in {lang} with a greeting and one question, \
+                 like: \"{example}\". Answer as JSON: {{\"message\": the opening in {lang}, \
+                 \"translation\": the same in {native}}}.",
+                name = text.name,
+                lang = language.english_name(),
+                native = native.english_name(),
+            )),
+        ],
+        json_schema: Some(opening_schema()),
+        purpose: Purpose::Opening {
+            language,
+            topic_id: topic.id.clone(),
+        },
+    }
+}
+
+/// Asks for the tutor's next reply given the conversation so far.
+pub fn reply_request(language: Language, level: CefrLevel, topic: &Topic, history: &[Message]) -> LlmRequest {
+    let mut turns = vec![Turn::system(system_prompt(language, level, topic))];
+    turns.extend(history_turns(history));
+    LlmRequest {
+        turns,
+        json_schema: None,
+        purpose: Purpose::Reply { language },
+    }
+}
+
+/// The schema corrections are asked for in.
+pub fn corrections_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "corrected_text": {"type": "string"},
+            "corrections": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "original": {"type": "string"},
+                        "corrected": {"type": "string"},
+                        "explanation": {"type": "string"},
+                        "type": {"type": "string", "enum": ["grammar", "vocabulary", "spelling", "punctuation", "style"]}
+                    },
+                    "required": ["original", "corrected", "explanation", "type"]
+                }
+            }
+        },
+        "required": ["corrected_text", "corrections"]
+    })
+}
+
+/// Asks for the mistakes in one learner message.
+pub fn correction_request(language: Language, level: CefrLevel, text: &str, native: Language) -> LlmRequest {
+    LlmRequest {
+        turns: vec![
+            Turn::system(format!(
+                "You are a careful {lang} teacher. The learner is at level {level}. Find the grammar, \
+                 vocabulary, spelling and punctuation mistakes in the learner's {lang} message. Ignore \
+                 style unless it is clearly wrong. Write explanations in {native}, one short sentence \
+                 each. Answer only with JSON: {{\"corrected_text\": the whole message corrected, \
+                 \"corrections\": [{{\"original\", \"corrected\", \"explanation\", \"type\"}}]}}. \
+                 When there is nothing to fix, return the message unchanged and an empty list.",
+                lang = language.english_name(),
+                native = native.english_name(),
+            )),
+            Turn::user(text.to_string()),
+        ],
+        json_schema: Some(corrections_schema()),
+        purpose: Purpose::Correction {
+            language,
+            text: text.to_string(),
+        },
+    }
+}
+
+/// Asks for a translation of a tutor message into `native`.
+pub fn translation_request(language: Language, text: &str, native: Language) -> LlmRequest {
+    LlmRequest {
+        turns: vec![
+            Turn::system(format!(
+                "Translate the following {} text into {}. Answer with the translation only.",
+                language.english_name(),
+                native.english_name()
+            )),
+            Turn::user(text.to_string()),
+        ],
+        json_schema: None,
+        purpose: Purpose::Translation { text: text.to_string() },
+    }
+}
+
+/// Reads an opening answer: JSON with `message` and `translation`, or, from a
+/// model that ignored the format, the whole text as the message.
+pub fn parse_opening(raw: &str) -> (String, Option<String>) {
+    if let Some(v) = super::corrections::extract_json(raw) {
+        if let Some(message) = v["message"].as_str().filter(|m| !m.trim().is_empty()) {
+            let translation = v["translation"].as_str().map(str::to_string).filter(|t| !t.trim().is_empty());
+            return (message.trim().to_string(), translation);
+        }
+    }
+    (raw.trim().to_string(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::topic;
+
+    #[test]
+    fn prompts_carry_language_level_and_roleplay() {
+        let t = topic("restaurant").unwrap();
+        let p = system_prompt(Language::French, CefrLevel::A1, t);
+        assert!(p.contains("French tutor"));
+        assert!(p.contains("beginner (A1)"));
+        assert!(p.contains("waiter"));
+    }
+
+    #[test]
+    fn opening_answers_parse_with_or_without_json() {
+        let (m, t) = parse_opening("```json\n{\"message\": \"¡Hola!\", \"translation\": \"Hi!\"}\n```");
+        assert_eq!((m.as_str(), t.as_deref()), ("¡Hola!", Some("Hi!")));
+        let (m, t) = parse_opening("¡Hola! ¿Qué tal?");
+        assert_eq!((m.as_str(), t), ("¡Hola! ¿Qué tal?", None));
+    }
+}
