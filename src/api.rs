@@ -230,7 +230,11 @@ impl ApiError {
             .split_once(": ")
             .map(|(path, _)| path)
             .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "_.[]".contains(c)))
-            .map(str::to_string);
+            .map(str::to_string)
+            .or_else(|| {
+                let rest = detail.split_once("missing field `")?.1;
+                rest.split_once('`').map(|(f, _)| f.to_string())
+            });
         ApiError {
             error: codes::INVALID_REQUEST.to_string(),
             message: format!("invalid request body: {detail}"),
@@ -244,11 +248,47 @@ impl ApiError {
     }
 }
 
+pub use server_fn_glue::{ApiJson, ApiJsonEncoding};
+
 mod server_fn_glue {
-    //! Lets server functions return [`ApiError`] as their error type, encoded as JSON.
+    //! Lets server functions return [`ApiError`] as their error type, encoded
+    //! as JSON, and take JSON bodies whose errors name the field at fault.
     use super::{codes, ApiError};
-    use server_fn::codec::JsonEncoding;
+    use server_fn::codec::{JsonEncoding, Post};
     use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+    use server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
+
+    /// JSON like server_fn's own, but a decoding error says which field
+    /// failed (`conversation_id: invalid type: string "x", expected i64`).
+    pub struct ApiJsonEncoding;
+
+    /// A `POST` with a JSON body, decoded by [`ApiJsonEncoding`].
+    pub type ApiJson = Post<ApiJsonEncoding>;
+
+    impl ContentType for ApiJsonEncoding {
+        const CONTENT_TYPE: &'static str = "application/json";
+    }
+
+    impl FormatType for ApiJsonEncoding {
+        const FORMAT_TYPE: Format = Format::Text;
+    }
+
+    impl<T: serde::Serialize> Encodes<T> for ApiJsonEncoding {
+        type Error = serde_json::Error;
+
+        fn encode(output: &T) -> Result<bytes::Bytes, Self::Error> {
+            serde_json::to_vec(output).map(bytes::Bytes::from)
+        }
+    }
+
+    impl<T: serde::de::DeserializeOwned> Decodes<T> for ApiJsonEncoding {
+        type Error = serde_path_to_error::Error<serde_json::Error>;
+
+        fn decode(data: bytes::Bytes) -> Result<T, Self::Error> {
+            let mut de = serde_json::Deserializer::from_slice(&data);
+            serde_path_to_error::deserialize(&mut de)
+        }
+    }
 
     impl FromServerFnError for ApiError {
         type Encoder = JsonEncoding;
@@ -283,6 +323,8 @@ mod tests {
         assert_eq!(e.status(), 400);
         let e = ApiError::invalid_request("expected value at line 1 column 1");
         assert_eq!(e.field, None);
+        let e = ApiError::invalid_request("missing field `topic_id` at line 1 column 41");
+        assert_eq!(e.field.as_deref(), Some("topic_id"));
     }
 
     #[test]

@@ -1,1 +1,61 @@
+#![recursion_limit = "256"]
+//! Babblr's UI: the HTML shell, routes and pages, rendered on the server and
+//! hydrated in the browser.
 
+pub mod api;
+pub mod pages;
+pub mod perf;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The name of the WASM/JS/CSS bundle under `/pkg`.
+pub const BUNDLE: &str = "babblr";
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="description" content="Babblr: practise a language by talking with an AI tutor." />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: header, routes, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/babblr.css" />
+        <Title text="Babblr · AI language tutor" />
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">"Babblr"</a>
+                <nav aria-label="Main">
+                    <a href="/">"Conversations"</a>
+                    <a href="/perf">"Performance"</a>
+                </nav>
+            </header>
+            <main id="main">
+                <Routes fallback=|| view! { <pages::NotFound /> }>
+                    <Route path=path!("/") view=pages::home::HomePage />
+                    <Route path=path!("/c/:id") view=pages::conversation::ConversationPage />
+                    <Route path=path!("/perf") view=pages::perf::PerfPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,111 @@
+//! Server functions: the app's API. Each is thin: it calls one engine method
+//! and maps its error. Those with JSON paths (`/chat`, `/conversations`, …)
+//! are the very endpoints curl uses; `/api/…` ones serve only the UI.
+//!
+//! Every call from the browser goes through [`PerfClient`], which times it.
+
+use crate::perf::PerfClient;
+use babblr::api::{
+    ApiError, ApiJson, ChatResponse, Conversation, ConversationDetail, Health, InitialMessageResponse,
+    RequestRecord, TopicSummary,
+};
+use leptos::prelude::*;
+use server_fn::codec::{GetUrl, Json};
+
+#[cfg(feature = "ssr")]
+fn engine() -> Result<babblr::Engine, ApiError> {
+    use_context::<babblr::Engine>()
+        .ok_or_else(|| ApiError::new(babblr::api::codes::INTERNAL, "engine is not available"))
+}
+
+/// `POST /conversations {language, difficulty_level, topic_id}`.
+#[server(prefix = "", endpoint = "conversations", input = ApiJson, output = Json, client = PerfClient)]
+pub async fn create_conversation(
+    language: String,
+    difficulty_level: String,
+    topic_id: String,
+) -> Result<Conversation, ApiError> {
+    Ok(engine()?
+        .create_conversation(&language, &difficulty_level, &topic_id)
+        .await?)
+}
+
+/// `GET /conversations`: most recently active first.
+#[server(prefix = "", endpoint = "conversations", input = GetUrl, output = Json, client = PerfClient)]
+pub async fn list_conversations() -> Result<Vec<Conversation>, ApiError> {
+    Ok(engine()?.list_conversations().await?)
+}
+
+/// `GET /topics?language=spanish`: names in that language (English by default).
+#[server(prefix = "", endpoint = "topics", input = GetUrl, output = Json, client = PerfClient)]
+pub async fn list_topics(language: Option<String>) -> Result<Vec<TopicSummary>, ApiError> {
+    let language = match language.as_deref() {
+        None | Some("") => None,
+        Some(l) => Some(babblr::domain::Language::parse(l).ok_or_else(|| {
+            ApiError::invalid_field("language", format!("unknown language '{l}'"))
+        })?),
+    };
+    Ok(engine()?.topics(language))
+}
+
+/// `GET /health`: database, LLM and speech status.
+#[server(prefix = "", endpoint = "health", input = GetUrl, output = Json, client = PerfClient)]
+pub async fn get_health() -> Result<Health, ApiError> {
+    Ok(engine()?.health().await)
+}
+
+/// `POST /chat/initial-message {conversation_id, language, difficulty_level, topic_id}`.
+#[server(prefix = "", endpoint = "chat/initial-message", input = ApiJson, output = Json, client = PerfClient)]
+pub async fn initial_message(
+    conversation_id: i64,
+    language: String,
+    difficulty_level: String,
+    topic_id: String,
+) -> Result<InitialMessageResponse, ApiError> {
+    Ok(engine()?
+        .initial_message(conversation_id, &language, &difficulty_level, &topic_id)
+        .await?)
+}
+
+/// `POST /chat {conversation_id, user_message}`; the original's `language`
+/// and `difficulty_level` may be sent too and must match the conversation.
+#[server(prefix = "", endpoint = "chat", input = ApiJson, output = Json, client = PerfClient)]
+pub async fn chat(
+    conversation_id: i64,
+    user_message: String,
+    language: Option<String>,
+    difficulty_level: Option<String>,
+) -> Result<ChatResponse, ApiError> {
+    Ok(engine()?
+        .chat(
+            conversation_id,
+            &user_message,
+            language.as_deref(),
+            difficulty_level.as_deref(),
+        )
+        .await?)
+}
+
+/// A conversation with its messages, for the conversation page.
+#[server(prefix = "/api", endpoint = "conversation", input = GetUrl, output = Json, client = PerfClient)]
+pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ApiError> {
+    Ok(engine()?.conversation_detail(id).await?)
+}
+
+/// Deletes a conversation (the UI's twin of `DELETE /conversations/{id}`).
+#[server(prefix = "/api", endpoint = "conversation/delete", input = ApiJson, output = Json, client = PerfClient)]
+pub async fn delete_conversation(id: i64) -> Result<(), ApiError> {
+    Ok(engine()?.delete_conversation(id).await?)
+}
+
+/// The translation of a tutor message into the learner's language.
+#[server(prefix = "/api", endpoint = "translate", input = ApiJson, output = Json, client = PerfClient)]
+pub async fn translate_message(message_id: i64) -> Result<String, ApiError> {
+    Ok(engine()?.translate(message_id).await?)
+}
+
+/// The server's record of recent requests and their spans (for /perf).
+#[server(prefix = "/api", endpoint = "perf/requests", input = GetUrl, output = Json, client = PerfClient)]
+pub async fn perf_requests(limit: Option<usize>) -> Result<Vec<RequestRecord>, ApiError> {
+    Ok(engine()?.perf_store().recent(limit.unwrap_or(200)))
+}

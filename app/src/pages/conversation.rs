@@ -1,0 +1,268 @@
+//! A conversation: the tutor's messages, the learner's with their
+//! corrections, and the box to write the next one.
+
+use crate::api::{chat, get_conversation, initial_message, translate_message};
+use crate::pages::ErrorNote;
+use babblr::api::{ApiError, Conversation, Message, Role};
+use babblr::domain::topic;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+
+/// Starts a UI timing span in the browser; a no-op on the server.
+fn ui_timer(name: &'static str) -> impl FnOnce() {
+    #[cfg(feature = "hydrate")]
+    {
+        let t = crate::perf::UiTimer::start(name);
+        move || {
+            t.finish();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = name;
+        || {}
+    }
+}
+
+#[component]
+pub fn ConversationPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+
+    let conversation = RwSignal::new(None::<Conversation>);
+    let messages = RwSignal::new(Vec::<Message>::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let opening = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    let draft = RwSignal::new(String::new());
+    let failed_text = RwSignal::new(None::<String>);
+
+    let load_opening = move |c: Conversation| {
+        opening.set(true);
+        spawn_local(async move {
+            let done = ui_timer("ui.opening_message");
+            match initial_message(c.id, c.language.id().into(), c.difficulty_level.id().into(), c.topic_id.clone()).await {
+                Ok(r) => messages.update(|ms| {
+                    ms.push(Message {
+                        id: r.message_id,
+                        conversation_id: c.id,
+                        role: Role::Assistant,
+                        content: r.assistant_message,
+                        translation: r.translation,
+                        corrected_text: None,
+                        corrections: None,
+                        created_at: 0,
+                    })
+                }),
+                Err(e) => error.set(Some(e)),
+            }
+            done();
+            opening.set(false);
+        });
+    };
+
+    // Load on the client; an empty conversation asks for the tutor's opening.
+    Effect::new(move |_| {
+        let id = id();
+        spawn_local(async move {
+            match get_conversation(id).await {
+                Ok(d) => {
+                    let empty = d.messages.is_empty();
+                    conversation.set(Some(d.conversation.clone()));
+                    messages.set(d.messages);
+                    if empty {
+                        load_opening(d.conversation);
+                    }
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    });
+
+    let send = move |text: String| {
+        let text = text.trim().to_string();
+        if text.is_empty() || sending.get_untracked() {
+            return;
+        }
+        let Some(c) = conversation.get_untracked() else { return };
+        sending.set(true);
+        error.set(None);
+        failed_text.set(None);
+        draft.set(String::new());
+        let pending_id = -(messages.with_untracked(|m| m.len() as i64) + 1);
+        messages.update(|ms| {
+            ms.push(Message {
+                id: pending_id,
+                conversation_id: c.id,
+                role: Role::User,
+                content: text.clone(),
+                translation: None,
+                corrected_text: None,
+                corrections: None,
+                created_at: 0,
+            })
+        });
+        spawn_local(async move {
+            let done = ui_timer("ui.send_to_reply");
+            match chat(c.id, text.clone(), None, None).await {
+                Ok(r) => messages.update(|ms| {
+                    if let Some(m) = ms.iter_mut().find(|m| m.id == pending_id) {
+                        m.id = r.user_message_id;
+                        m.corrected_text = Some(r.corrected_text.clone());
+                        m.corrections = Some(r.corrections.clone());
+                    }
+                    ms.push(Message {
+                        id: r.assistant_message_id,
+                        conversation_id: c.id,
+                        role: Role::Assistant,
+                        content: r.assistant_message,
+                        translation: r.translation,
+                        corrected_text: None,
+                        corrections: None,
+                        created_at: 0,
+                    });
+                }),
+                Err(e) => {
+                    error.set(Some(e));
+                    failed_text.set(Some(text));
+                }
+            }
+            done();
+            sending.set(false);
+        });
+    };
+
+    let title = move || {
+        conversation.get().map(|c| {
+            let name = topic(&c.topic_id).map(|t| t.text(c.language).name.clone()).unwrap_or(c.topic_id.clone());
+            format!("{} · {} · {}", c.language.english_name(), c.difficulty_level, name)
+        })
+    };
+
+    view! {
+        <section class="card conversation">
+            <h1 class="conversation-title">{move || title().unwrap_or_else(|| "Conversation".into())}</h1>
+            <ol class="messages" aria-live="polite">
+                <For each=move || messages.get() key=|m| (m.id, m.corrections.is_some(), m.translation.clone()) let:m>
+                    <MessageBubble message=m conversation=conversation messages=messages />
+                </For>
+            </ol>
+            <Show when=move || opening.get() || sending.get()>
+                <p class="typing muted" aria-live="polite">"Tutor is typing…"</p>
+            </Show>
+            {move || error.get().map(|e| view! {
+                <div class="error-row">
+                    <ErrorNote error=e />
+                    {move || failed_text.get().map(|t| view! {
+                        <button type="button" class="retry" on:click=move |_| send(t.clone())>"Retry"</button>
+                    })}
+                </div>
+            })}
+            <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                send(draft.get_untracked());
+            }>
+                <label for="message-input" class="visually-hidden">"Your message"</label>
+                <textarea id="message-input" name="user_message" rows="2" maxlength="4000"
+                    placeholder="Write your answer… (Enter sends, Shift+Enter for a new line)"
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            send(draft.get_untracked());
+                        }
+                    }
+                ></textarea>
+                <button type="submit" class="primary" disabled=move || sending.get() || conversation.get().is_none()>"Send"</button>
+            </form>
+        </section>
+    }
+}
+
+/// One message: the text, and for the learner their corrections, for the
+/// tutor a translation toggle and a speak button.
+#[component]
+fn MessageBubble(message: Message, conversation: RwSignal<Option<Conversation>>, messages: RwSignal<Vec<Message>>) -> impl IntoView {
+    let show_translation = RwSignal::new(false);
+    let translating = RwSignal::new(false);
+    let is_user = message.role == Role::User;
+    let id = message.id;
+    let content = message.content.clone();
+    let translation = message.translation.clone();
+    let corrections = message.corrections.clone().unwrap_or_default();
+    let corrected = message.corrected_text.clone().filter(|c| *c != message.content);
+
+    let toggle_translation = move |_| {
+        if show_translation.get_untracked() {
+            show_translation.set(false);
+            return;
+        }
+        let has = messages.with_untracked(|ms| ms.iter().any(|m| m.id == id && m.translation.is_some()));
+        if has {
+            show_translation.set(true);
+            return;
+        }
+        translating.set(true);
+        spawn_local(async move {
+            if let Ok(t) = translate_message(id).await {
+                messages.update(|ms| {
+                    if let Some(m) = ms.iter_mut().find(|m| m.id == id) {
+                        m.translation = Some(t);
+                    }
+                });
+            }
+            translating.set(false);
+        });
+    };
+
+    let speak_text = content.clone();
+    let speak = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let (Some(c), Some(w)) = (conversation.get_untracked(), web_sys::window()) {
+            if let (Ok(synth), Ok(u)) = (w.speech_synthesis(), web_sys::SpeechSynthesisUtterance::new_with_text(&speak_text)) {
+                u.set_lang(c.language.iso());
+                synth.cancel();
+                synth.speak(&u);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&speak_text, conversation);
+    };
+
+    view! {
+        <li class=if is_user { "message user" } else { "message assistant" } data-role=if is_user { "user" } else { "assistant" }>
+            <div class="bubble">
+                <p class="text">{content}</p>
+                {(!is_user).then(|| view! {
+                    <div class="tools">
+                        <button type="button" class="link" on:click=toggle_translation aria-pressed=move || show_translation.get().to_string()>
+                            {move || if translating.get() { "Translating…" } else if show_translation.get() { "Hide translation" } else { "Translate" }}
+                        </button>
+                        <button type="button" class="link" on:click=speak aria-label="Read aloud">"🔊 Listen"</button>
+                    </div>
+                    <Show when=move || show_translation.get()>
+                        <p class="translation muted">{translation.clone()}</p>
+                    </Show>
+                })}
+            </div>
+            {(is_user && (!corrections.is_empty() || corrected.is_some())).then(|| view! {
+                <div class="corrections" aria-label="Corrections">
+                    {corrected.clone().map(|c| view! { <p class="corrected"><span class="label">"Better: "</span>{c}</p> })}
+                    <ul>
+                        {corrections.iter().map(|c| view! {
+                            <li class="correction">
+                                <span class=format!("chip {}", serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())>
+                                    {serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()}
+                                </span>
+                                <del>{c.original.clone()}</del>" → "<ins>{c.corrected.clone()}</ins>
+                                <span class="explanation">{c.explanation.clone()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
+        </li>
+    }
+}

@@ -1,0 +1,129 @@
+//! The home page: start a conversation (language, level, topic) and see,
+//! reopen or delete past ones.
+
+use crate::api::{create_conversation, delete_conversation, list_conversations, list_topics};
+use crate::pages::{short_time, ErrorNote};
+use babblr::domain::{topic, CefrLevel, Language};
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let language = RwSignal::new(Language::Spanish.id().to_string());
+    let level = RwSignal::new(CefrLevel::A1.id().to_string());
+    let topic_id = RwSignal::new("greetings".to_string());
+
+    let topics = Resource::new(move || language.get(), |l| list_topics(Some(l)));
+    let deleted = RwSignal::new(0u32);
+    let conversations = Resource::new(move || deleted.get(), |_| list_conversations());
+
+    let navigate = use_navigate();
+    let create = Action::new(move |(l, d, t): &(String, String, String)| {
+        let (l, d, t) = (l.clone(), d.clone(), t.clone());
+        async move { create_conversation(l, d, t).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(c)) = create.value().get() {
+            navigate(&format!("/c/{}", c.id), Default::default());
+        }
+    });
+    let delete = Action::new(move |id: &i64| {
+        let id = *id;
+        async move {
+            let r = delete_conversation(id).await;
+            deleted.update(|n| *n += 1);
+            r
+        }
+    });
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        create.dispatch((language.get_untracked(), level.get_untracked(), topic_id.get_untracked()));
+    };
+
+    view! {
+        <section class="card start">
+            <h1>"Practise a language by talking"</h1>
+            <p class="lead">"Pick a language, your level and a topic. Your tutor opens the conversation, corrects what you write and answers in the language you are learning."</p>
+            <form class="start-form" on:submit=on_submit>
+                <label>
+                    "Language"
+                    <select name="language" prop:value=move || language.get()
+                        on:change=move |ev| language.set(event_target_value(&ev))>
+                        {Language::ALL.into_iter().map(|l| view! {
+                            <option value=l.id()>{format!("{} · {}", l.english_name(), l.native_name())}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Level"
+                    <select name="difficulty_level" prop:value=move || level.get()
+                        on:change=move |ev| level.set(event_target_value(&ev))>
+                        {CefrLevel::ALL.into_iter().map(|l| view! { <option value=l.id()>{l.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Topic"
+                    <select name="topic_id" prop:value=move || topic_id.get()
+                        on:change=move |ev| topic_id.set(event_target_value(&ev))>
+                        <Suspense fallback=|| view! { <option value="greetings">"Greetings"</option> }>
+                            {move || topics.get().map(|r| match r {
+                                Ok(ts) => ts.into_iter().map(|t| view! {
+                                    <option value=t.id.clone() selected=t.id == topic_id.get_untracked()>
+                                        {format!("{} ({})", t.name, t.level_hint)}
+                                    </option>
+                                }).collect_view().into_any(),
+                                Err(_) => view! { <option value="greetings">"Greetings"</option> }.into_any(),
+                            })}
+                        </Suspense>
+                    </select>
+                </label>
+                <p class="topic-description">
+                    {move || topic(&topic_id.get()).and_then(|t| Language::parse(&language.get()).map(|l| t.text(l).description.clone()))}
+                </p>
+                <button type="submit" class="primary" disabled=move || create.pending().get()>
+                    {move || if create.pending().get() { "Starting…" } else { "Start conversation" }}
+                </button>
+                {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
+            </form>
+        </section>
+
+        <section class="card">
+            <h2>"Your conversations"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || conversations.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted empty">"No conversations yet. Start one above."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="conversation-list">
+                            {list.into_iter().map(|c| {
+                                let name = topic(&c.topic_id).map(|t| t.text(c.language).name.clone()).unwrap_or(c.topic_id.clone());
+                                let id = c.id;
+                                let label = format!("Delete conversation {id}");
+                                view! {
+                                    <li class="conversation-item" data-id=id>
+                                        <a href=format!("/c/{id}") class="open">
+                                            <span class="lang">{c.language.english_name()}</span>
+                                            <span class="level">{c.difficulty_level.id()}</span>
+                                            <span class="topic">{name}</span>
+                                            <span class="when muted">{short_time(c.updated_at)}" · "{c.message_count}" messages"</span>
+                                        </a>
+                                        <button type="button" class="delete" aria-label=label
+                                            on:click=move |_| {
+                                                let ok = window().confirm_with_message("Delete this conversation and all its messages?").unwrap_or(false);
+                                                if ok { delete.dispatch(id); }
+                                            }>
+                                            "Delete"
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}

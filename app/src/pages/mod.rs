@@ -1,0 +1,62 @@
+//! The app's pages.
+
+pub mod conversation;
+pub mod home;
+pub mod perf;
+
+use babblr::api::ApiError;
+use leptos::prelude::*;
+
+/// Shown for unknown paths.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="card">
+            <h1>"Page not found"</h1>
+            <p><a href="/">"Back to your conversations"</a></p>
+        </section>
+    }
+}
+
+/// An error shown inline, with what the server said.
+#[component]
+pub fn ErrorNote(error: ApiError) -> impl IntoView {
+    view! {
+        <p class="error" role="alert">
+            <strong>{error.error.replace('_', " ")}</strong>
+            ": "
+            {error.message}
+        </p>
+    }
+}
+
+/// Formats Unix milliseconds as a short UTC date and time.
+pub fn short_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn formats_unix_millis() {
+        assert_eq!(super::short_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::short_time(1_795_000_000_000), "2026-11-18 11:06 UTC");
+    }
+}

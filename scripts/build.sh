@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the site (WASM bundle, CSS, static files) into target/site and the
+# server binary. `scripts/build.sh` builds for development (fast, what the
+# tests use); `scripts/build.sh release` builds a size-optimised bundle and an
+# optimised server. Cargo skips what is up to date, so a rebuild is quick.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-dev}
+site=${LEPTOS_SITE_ROOT:-target/site}
+case "$mode" in
+    dev) wasm_profile=dev; wasm_dir=debug; server_flags=() ;;
+    release) wasm_profile=wasm-release; wasm_dir=wasm-release; server_flags=(--release) ;;
+    *) echo "usage: scripts/build.sh [dev|release]" >&2; exit 2 ;;
+esac
+
+cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$wasm_profile"
+mkdir -p "$site/pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name babblr \
+    "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
+mv -f "$site/pkg/babblr_bg.wasm" "$site/pkg/babblr.wasm"
+if [ "$mode" = release ] && command -v wasm-opt >/dev/null; then
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        -o "$site/pkg/babblr.wasm" "$site/pkg/babblr.wasm"
+fi
+cp style/main.css "$site/pkg/babblr.css"
+cp -r public/. "$site/"
+cargo build -p server --bin babblr "${server_flags[@]}"

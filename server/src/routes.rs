@@ -1,0 +1,93 @@
+//! JSON routes whose URL shape a server function cannot take (path ids,
+//! DELETE, Server-Sent Events) and `/metrics`. Each is a thin call into the
+//! same engine method the server functions use.
+
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use babblr::api::ApiError;
+use babblr::Engine;
+use futures::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+/// The routes, with the engine as state.
+pub fn api(engine: Engine) -> Router {
+    Router::new()
+        .route("/conversations/{id}", get(conversation).delete(delete_conversation))
+        .route("/conversations/{id}/messages", get(messages))
+        .route("/chat/stream", post(chat_stream))
+        .route("/metrics", get(metrics))
+        .with_state(engine)
+}
+
+/// A path id, parsed here so a bad one gets our JSON error naming the field.
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::invalid_field("conversation_id", format!("'{raw}' is not a positive integer id")))
+}
+
+async fn conversation(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    Ok(Json(engine.conversation(parse_id(&id)?).await?).into_response())
+}
+
+async fn messages(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    Ok(Json(engine.messages(parse_id(&id)?).await?).into_response())
+}
+
+async fn delete_conversation(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    engine.delete_conversation(parse_id(&id)?).await?;
+    Ok(http::StatusCode::NO_CONTENT.into_response())
+}
+
+/// A JSON body whose decoding errors name the field at fault.
+pub struct ApiJsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::invalid_request(&e.body_text()))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(&mut de)
+            .map(ApiJsonBody)
+            .map_err(|e| ApiError::invalid_request(&e.to_string()))
+    }
+}
+
+#[derive(Deserialize)]
+struct ChatStreamBody {
+    conversation_id: i64,
+    user_message: String,
+}
+
+/// `POST /chat/stream {conversation_id, user_message}` → Server-Sent Events:
+/// `saved`, `token`…, `corrections`, then `done` or `error`. Each event's data
+/// is the JSON of a [`babblr::api::ChatStreamEvent`].
+async fn chat_stream(
+    State(engine): State<Engine>,
+    ApiJsonBody(body): ApiJsonBody<ChatStreamBody>,
+) -> Result<Response, ApiError> {
+    let events = engine.chat_stream(body.conversation_id, &body.user_message).await?;
+    let sse = events.map(|ev| {
+        let data = serde_json::to_value(&ev).unwrap_or_default();
+        let name = data["event"].as_str().unwrap_or("message").to_string();
+        Ok::<_, std::convert::Infallible>(Event::default().event(name).data(data.to_string()))
+    });
+    Ok(Sse::new(sse).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// Prometheus text format.
+async fn metrics() -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        babblr::perf::metrics::render(),
+    )
+        .into_response()
+}
