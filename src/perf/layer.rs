@@ -3,6 +3,7 @@
 
 use super::{fmt_ms, REQUEST_TARGET, TARGET};
 use crate::api::SpanTiming;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing::field::{Field, Visit};
@@ -51,8 +52,11 @@ pub fn trace_of(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
     .flatten()
 }
 
-/// When a perf span started.
-struct Started(Instant);
+/// When a perf span started, and whether its START line is out.
+struct Started {
+    at: Instant,
+    logged: AtomicBool,
+}
 
 /// Feeds every sink from the perf spans of [`TARGET`]; see the module docs.
 #[derive(Debug, Default, Clone)]
@@ -123,12 +127,32 @@ where
             return;
         }
         if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(Started(Instant::now()));
+            span.extensions_mut().insert(Started {
+                at: Instant::now(),
+                logged: AtomicBool::new(false),
+            });
         }
-        let request_id = request_of(&ctx, id)
-            .map(|t| t.request_id.clone())
-            .unwrap_or_else(|| "-".into());
-        tracing::debug!(target: "babblr::perf", request_id = %request_id, "[PERF] {} - START", meta.name());
+    }
+
+    /// Logs START on the first entry. Not in `on_new_span`: an event emitted
+    /// while a span is being created confuses per-layer filters.
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        if span.metadata().target() != TARGET {
+            return;
+        }
+        let first = span
+            .extensions()
+            .get::<Started>()
+            .is_some_and(|s| !s.logged.swap(true, Ordering::Relaxed));
+        let name = span.metadata().name();
+        drop(span);
+        if first {
+            let request_id = request_of(&ctx, id)
+                .map(|t| t.request_id.clone())
+                .unwrap_or_else(|| "-".into());
+            tracing::debug!(target: "babblr::perf", request_id = %request_id, "[PERF] {name} - START");
+        }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -137,7 +161,7 @@ where
         if meta.target() != TARGET {
             return;
         }
-        let Some(started) = span.extensions().get::<Started>().map(|s| s.0) else {
+        let Some(started) = span.extensions().get::<Started>().map(|s| s.at) else {
             return;
         };
         let end = Instant::now();

@@ -3,7 +3,8 @@
 
 use super::{PerfLayer, TARGET};
 use tracing::{Level, Subscriber};
-use tracing_subscriber::filter::{EnvFilter, Targets};
+pub use tracing_subscriber::filter::EnvFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Layer, Registry};

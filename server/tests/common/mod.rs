@@ -1,0 +1,115 @@
+//! A Babblr server for tests: a real SQLite file in a temp dir, the real
+//! ollama-rs client talking to the stand-in Ollama over HTTP, and the full
+//! router on a loopback port.
+#![allow(dead_code)]
+
+use babblr::config::Config;
+use babblr::llm::standin::{self, StandinConfig};
+use babblr::Engine;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Once;
+
+/// A running test server.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub engine: Engine,
+    pub standin: SocketAddr,
+    pub dir: tempfile::TempDir,
+}
+
+/// Installs the app's subscriber once, printing nothing (perf spans are still collected).
+pub fn init_tracing() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber_filter("off");
+        let _ = tracing::subscriber::set_global_default(babblr::perf::subscriber::build(filter, std::io::sink));
+        let _ = babblr::perf::metrics::handle();
+    });
+}
+
+fn tracing_subscriber_filter(spec: &str) -> babblr::perf::subscriber::EnvFilter {
+    babblr::perf::subscriber::EnvFilter::new(spec)
+}
+
+/// Settings for a test: the stand-in LLM, a temp database, no warm-up.
+pub fn settings(standin: SocketAddr, dir: &tempfile::TempDir) -> HashMap<String, String> {
+    let db = dir.path().join("babblr.db");
+    [
+        ("BABBLR_LLM_URL".to_string(), format!("http://{standin}")),
+        ("DATABASE_URL".to_string(), format!("sqlite://{}", db.display())),
+        ("BABBLR_LLM_WARMUP".to_string(), "0".to_string()),
+        ("BABBLR_LLM_RETRIES".to_string(), "0".to_string()),
+        ("LEPTOS_SITE_ROOT".to_string(), site_root()),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// The built site, so static files and pages can be served.
+pub fn site_root() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_string()
+}
+
+/// Starts a stand-in and a server; `overrides` replace settings.
+pub async fn spawn_app(standin_config: StandinConfig, overrides: &[(&str, &str)]) -> TestApp {
+    init_tracing();
+    let standin = standin::spawn(standin_config).await.expect("stand-in starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut vars = settings(standin, &dir);
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    spawn_with(vars, standin, dir).await
+}
+
+/// Starts a server with exactly these settings.
+pub async fn spawn_with(vars: HashMap<String, String>, standin: SocketAddr, dir: tempfile::TempDir) -> TestApp {
+    init_tracing();
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test config");
+    let engine = Engine::new(config).await.expect("engine starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(server::serve(engine.clone(), listener));
+    TestApp {
+        base: format!("http://{addr}"),
+        http: reqwest::Client::new(),
+        engine,
+        standin,
+        dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http.post(self.url(path)).json(&body).send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("request sent")
+    }
+
+    /// Creates a conversation and returns its id.
+    pub async fn conversation(&self, language: &str, level: &str, topic: &str) -> i64 {
+        let res = self
+            .post(
+                "/conversations",
+                serde_json::json!({"language": language, "difficulty_level": level, "topic_id": topic}),
+            )
+            .await;
+        assert_eq!(res.status(), 200, "create conversation");
+        res.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// The stored messages of a conversation.
+    pub async fn messages(&self, id: i64) -> Vec<serde_json::Value> {
+        let res = self.get(&format!("/conversations/{id}/messages")).await;
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    }
+}
