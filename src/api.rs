@@ -229,7 +229,9 @@ impl ApiError {
         let field = detail
             .split_once(": ")
             .map(|(path, _)| path)
-            .filter(|p| !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "_.[]".contains(c)))
+            .filter(|p| {
+                !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || "_.[]".contains(c))
+            })
             .map(str::to_string)
             .or_else(|| {
                 let rest = detail.split_once("missing field `")?.1;
@@ -318,7 +320,8 @@ mod tests {
 
     #[test]
     fn invalid_request_names_the_field_from_serde_path() {
-        let e = ApiError::invalid_request("conversation_id: invalid type: string \"x\", expected i64");
+        let e =
+            ApiError::invalid_request("conversation_id: invalid type: string \"x\", expected i64");
         assert_eq!(e.field.as_deref(), Some("conversation_id"));
         assert_eq!(e.status(), 400);
         let e = ApiError::invalid_request("expected value at line 1 column 1");
@@ -342,8 +345,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.kind, CorrectionKind::Grammar);
-        let unknown: Correction =
-            serde_json::from_str(r#"{"original":"a","corrected":"b","explanation":"c","type":"tone"}"#).unwrap();
+        let unknown: Correction = serde_json::from_str(
+            r#"{"original":"a","corrected":"b","explanation":"c","type":"tone"}"#,
+        )
+        .unwrap();
         assert_eq!(unknown.kind, CorrectionKind::Other);
     }
 }

@@ -102,7 +102,13 @@ impl Config {
         let default_url = match provider {
             LlmProviderKind::OpenAi => "http://127.0.0.1:8080/v1".to_string(),
             _ => var("OLLAMA_HOST")
-                .map(|h| if h.contains("://") { h } else { format!("http://{h}") })
+                .map(|h| {
+                    if h.contains("://") {
+                        h
+                    } else {
+                        format!("http://{h}")
+                    }
+                })
                 .unwrap_or_else(|| "http://127.0.0.1:11434".into()),
         };
         let url = var("BABBLR_LLM_URL").unwrap_or(default_url);
@@ -151,13 +157,20 @@ impl Config {
             None => Some(CefrLevel::B1),
             Some("0") | Some("off") | Some("none") => None,
             Some(v) => Some(CefrLevel::parse(v).ok_or_else(|| {
-                err("BABBLR_CORRECTION_MAX_LEVEL", format!("'{v}' is not A1..C2 or 0"))
+                err(
+                    "BABBLR_CORRECTION_MAX_LEVEL",
+                    format!("'{v}' is not A1..C2 or 0"),
+                )
             })?),
         };
         let native_language = match var("BABBLR_NATIVE_LANGUAGE") {
             None => Language::English,
-            Some(v) => Language::parse(&v)
-                .ok_or_else(|| err("BABBLR_NATIVE_LANGUAGE", format!("'{v}' is not a known language")))?,
+            Some(v) => Language::parse(&v).ok_or_else(|| {
+                err(
+                    "BABBLR_NATIVE_LANGUAGE",
+                    format!("'{v}' is not a known language"),
+                )
+            })?,
         };
 
         Ok(Config {
@@ -171,7 +184,12 @@ impl Config {
             perf_buffer: number("BABBLR_PERF_BUFFER", 200)?.max(1),
             max_body_bytes: number("BABBLR_MAX_BODY_BYTES", 1024 * 1024)?,
             cors_origins: var("BABBLR_CORS_ORIGINS")
-                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
                 .unwrap_or_default(),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
         })
@@ -184,8 +202,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -215,6 +235,11 @@ mod tests {
         assert_eq!(e.var, "BABBLR_LLM_PROVIDER");
         let e = config(&[("BABBLR_CORRECTION_MAX_LEVEL", "Z9")]).unwrap_err();
         assert_eq!(e.var, "BABBLR_CORRECTION_MAX_LEVEL");
-        assert_eq!(config(&[("BABBLR_CORRECTION_MAX_LEVEL", "0")]).unwrap().correction_max_level, None);
+        assert_eq!(
+            config(&[("BABBLR_CORRECTION_MAX_LEVEL", "0")])
+                .unwrap()
+                .correction_max_level,
+            None
+        );
     }
 }

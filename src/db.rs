@@ -44,7 +44,8 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-const CONVERSATION_COLUMNS: &str = "c.id, c.language, c.difficulty_level, c.topic_id, c.created_at, \
+const CONVERSATION_COLUMNS: &str =
+    "c.id, c.language, c.difficulty_level, c.topic_id, c.created_at, \
      COALESCE(MAX(m.created_at), c.created_at) AS updated_at, COUNT(m.id) AS message_count";
 const MESSAGE_COLUMNS: &str =
     "id, conversation_id, role, content, translation, corrected_text, corrections, created_at";
@@ -156,7 +157,11 @@ impl Db {
              GROUP BY c.id, c.language, c.difficulty_level, c.topic_id, c.created_at \
              ORDER BY updated_at DESC, c.id DESC"
         );
-        let rows = perf_timed!("db.list_conversations", sqlx::query(&sql).fetch_all(&self.pool)).await?;
+        let rows = perf_timed!(
+            "db.list_conversations",
+            sqlx::query(&sql).fetch_all(&self.pool)
+        )
+        .await?;
         rows.iter().map(conversation_from_row).collect()
     }
 
@@ -205,7 +210,9 @@ impl Db {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.message().to_ascii_lowercase().contains("foreign key") => {
+            sqlx::Error::Database(d)
+                if d.message().to_ascii_lowercase().contains("foreign key") =>
+            {
                 Error::NotFound(format!("conversation {} does not exist", m.conversation_id))
             }
             _ => Error::Database(e),
@@ -229,7 +236,8 @@ impl Db {
         corrected_text: &str,
         corrections: &[Correction],
     ) -> Result<()> {
-        let json = serde_json::to_string(corrections).map_err(|e| Error::Internal(e.to_string()))?;
+        let json =
+            serde_json::to_string(corrections).map_err(|e| Error::Internal(e.to_string()))?;
         perf_timed!(
             "db.save_corrections",
             sqlx::query("UPDATE messages SET corrected_text = $1, corrections = $2 WHERE id = $3")
@@ -245,7 +253,10 @@ impl Db {
     /// One message, if it exists.
     pub async fn message(&self, id: i64) -> Result<Option<Message>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(message_from_row).transpose()
     }
 
@@ -261,17 +272,25 @@ impl Db {
 
     /// Every message of a conversation, oldest first.
     pub async fn messages(&self, conversation_id: i64) -> Result<Vec<Message>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id");
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id"
+        );
         let rows = perf_timed!(
             "db.list_messages",
-            sqlx::query(&sql).bind(conversation_id).fetch_all(&self.pool)
+            sqlx::query(&sql)
+                .bind(conversation_id)
+                .fetch_all(&self.pool)
         )
         .await?;
         rows.iter().map(message_from_row).collect()
     }
 
     /// The last `limit` messages of a conversation, oldest first.
-    pub async fn recent_messages(&self, conversation_id: i64, limit: usize) -> Result<Vec<Message>> {
+    pub async fn recent_messages(
+        &self,
+        conversation_id: i64,
+        limit: usize,
+    ) -> Result<Vec<Message>> {
         let sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2"
         );
@@ -283,7 +302,10 @@ impl Db {
                 .fetch_all(&self.pool)
         )
         .await?;
-        let mut messages = rows.iter().map(message_from_row).collect::<Result<Vec<_>>>()?;
+        let mut messages = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>>>()?;
         messages.reverse();
         Ok(messages)
     }
@@ -311,7 +333,11 @@ fn message_from_row(row: &AnyRow) -> Result<Message> {
     Ok(Message {
         id: row.try_get("id")?,
         conversation_id: row.try_get("conversation_id")?,
-        role: if role == "user" { Role::User } else { Role::Assistant },
+        role: if role == "user" {
+            Role::User
+        } else {
+            Role::Assistant
+        },
         content: row.try_get("content")?,
         translation: row.try_get("translation")?,
         corrected_text: row.try_get("corrected_text")?,

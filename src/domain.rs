@@ -87,7 +87,9 @@ impl Language {
     /// Parses a name (`spanish`, `Spanish`) or an ISO code (`es`).
     pub fn parse(s: &str) -> Option<Language> {
         let s = s.trim().to_ascii_lowercase();
-        Language::ALL.into_iter().find(|l| l.id() == s || l.iso() == s)
+        Language::ALL
+            .into_iter()
+            .find(|l| l.id() == s || l.iso() == s)
     }
 }
 

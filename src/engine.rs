@@ -2,8 +2,8 @@
 //! the thin JSON routes alike, so each has one implementation.
 
 use crate::api::{
-    ChatResponse, ChatStreamEvent, ComponentHealth, Conversation, ConversationDetail, Correction, Health,
-    InitialMessageResponse, Message, Role, TopicSummary,
+    ChatResponse, ChatStreamEvent, ComponentHealth, Conversation, ConversationDetail, Correction,
+    Health, InitialMessageResponse, Message, Role, TopicSummary,
 };
 use crate::config::Config;
 use crate::db::{Db, NewMessage};
@@ -35,22 +35,42 @@ struct Inner {
 }
 
 /// Validated `language`, `difficulty_level` and `topic_id`.
-fn parse_choice(language: &str, level: &str, topic_id: &str) -> Result<(Language, CefrLevel, &'static Topic)> {
+fn parse_choice(
+    language: &str,
+    level: &str,
+    topic_id: &str,
+) -> Result<(Language, CefrLevel, &'static Topic)> {
     let language = Language::parse(language).ok_or_else(|| {
         let known: Vec<_> = Language::ALL.iter().map(|l| l.id()).collect();
-        Error::invalid("language", format!("unknown language '{language}'; expected one of {}", known.join(", ")))
+        Error::invalid(
+            "language",
+            format!(
+                "unknown language '{language}'; expected one of {}",
+                known.join(", ")
+            ),
+        )
     })?;
-    let level = CefrLevel::parse(level)
-        .ok_or_else(|| Error::invalid("difficulty_level", format!("unknown level '{level}'; expected A1, A2, B1, B2, C1 or C2")))?;
+    let level = CefrLevel::parse(level).ok_or_else(|| {
+        Error::invalid(
+            "difficulty_level",
+            format!("unknown level '{level}'; expected A1, A2, B1, B2, C1 or C2"),
+        )
+    })?;
     let topic = topic(topic_id).ok_or_else(|| {
-        Error::invalid("topic_id", format!("unknown topic '{topic_id}'; GET /topics lists them"))
+        Error::invalid(
+            "topic_id",
+            format!("unknown topic '{topic_id}'; GET /topics lists them"),
+        )
     })?;
     Ok((language, level, topic))
 }
 
 fn validate_id(field: &'static str, id: i64) -> Result<()> {
     if id <= 0 {
-        return Err(Error::invalid(field, format!("must be a positive id (got {id})")));
+        return Err(Error::invalid(
+            field,
+            format!("must be a positive id (got {id})"),
+        ));
     }
     Ok(())
 }
@@ -62,7 +82,12 @@ impl Engine {
         let llm = Llm::from_config(&config.llm)?;
         let perf = Arc::new(PerfStore::new(config.perf_buffer));
         Ok(Engine {
-            inner: Arc::new(Inner { config, db, llm, perf }),
+            inner: Arc::new(Inner {
+                config,
+                db,
+                llm,
+                perf,
+            }),
         })
     }
 
@@ -88,7 +113,9 @@ impl Engine {
         tokio::spawn(async move {
             match perf_timed!(INFO, "llm.warmup", engine.inner.llm.warmup()).await {
                 Ok(()) => tracing::info!("LLM warm-up done"),
-                Err(e) => tracing::warn!(error = %e, "LLM warm-up failed; the first request will load the model"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "LLM warm-up failed; the first request will load the model")
+                }
             }
         });
     }
@@ -111,9 +138,17 @@ impl Engine {
     }
 
     /// Creates a conversation after validating every field.
-    pub async fn create_conversation(&self, language: &str, level: &str, topic_id: &str) -> Result<Conversation> {
+    pub async fn create_conversation(
+        &self,
+        language: &str,
+        level: &str,
+        topic_id: &str,
+    ) -> Result<Conversation> {
         let (language, level, topic) = parse_choice(language, level, topic_id)?;
-        self.inner.db.create_conversation(language, level, &topic.id).await
+        self.inner
+            .db
+            .create_conversation(language, level, &topic.id)
+            .await
     }
 
     pub async fn list_conversations(&self) -> Result<Vec<Conversation>> {
@@ -134,7 +169,10 @@ impl Engine {
     pub async fn conversation_detail(&self, id: i64) -> Result<ConversationDetail> {
         let conversation = self.conversation(id).await?;
         let messages = self.inner.db.messages(id).await?;
-        Ok(ConversationDetail { conversation, messages })
+        Ok(ConversationDetail {
+            conversation,
+            messages,
+        })
     }
 
     pub async fn messages(&self, id: i64) -> Result<Vec<Message>> {
@@ -152,14 +190,21 @@ impl Engine {
     }
 
     /// Checks that optional fields sent with a chat agree with the conversation.
-    fn check_matches(conversation: &Conversation, language: Option<&str>, level: Option<&str>) -> Result<()> {
+    fn check_matches(
+        conversation: &Conversation,
+        language: Option<&str>,
+        level: Option<&str>,
+    ) -> Result<()> {
         if let Some(l) = language {
             match Language::parse(l) {
                 Some(l) if l == conversation.language => {}
                 _ => {
                     return Err(Error::invalid(
                         "language",
-                        format!("'{l}' does not match the conversation's language ({})", conversation.language),
+                        format!(
+                            "'{l}' does not match the conversation's language ({})",
+                            conversation.language
+                        ),
                     ))
                 }
             }
@@ -170,7 +215,10 @@ impl Engine {
                 _ => {
                     return Err(Error::invalid(
                         "difficulty_level",
-                        format!("'{l}' does not match the conversation's level ({})", conversation.difficulty_level),
+                        format!(
+                            "'{l}' does not match the conversation's level ({})",
+                            conversation.difficulty_level
+                        ),
                     ))
                 }
             }
@@ -193,7 +241,10 @@ impl Engine {
         if conversation.topic_id != topic_id.trim() {
             return Err(Error::invalid(
                 "topic_id",
-                format!("'{topic_id}' does not match the conversation's topic ({})", conversation.topic_id),
+                format!(
+                    "'{topic_id}' does not match the conversation's topic ({})",
+                    conversation.topic_id
+                ),
             ));
         }
         let existing = self.inner.db.recent_messages(conversation_id, 1).await?;
@@ -205,15 +256,24 @@ impl Engine {
                 message_id: first.id,
             });
         }
-        let topic = topic(&conversation.topic_id)
-            .ok_or_else(|| Error::Internal(format!("stored topic '{}' is unknown", conversation.topic_id)))?;
+        let topic = topic(&conversation.topic_id).ok_or_else(|| {
+            Error::Internal(format!(
+                "stored topic '{}' is unknown",
+                conversation.topic_id
+            ))
+        })?;
         let request = prompts::opening_request(
             conversation.language,
             conversation.difficulty_level,
             topic,
             self.inner.config.native_language,
         );
-        let raw = perf_timed!(INFO, "initial_message.generate_llm", self.inner.llm.complete(request)).await?;
+        let raw = perf_timed!(
+            INFO,
+            "initial_message.generate_llm",
+            self.inner.llm.complete(request)
+        )
+        .await?;
         let (message, translation) = prompts::parse_opening(&raw);
         let stored = perf_timed!(
             "initial_message.save",
@@ -269,7 +329,11 @@ impl Engine {
 
     /// Corrections for a learner message (span `chat.correct_text`), when its
     /// level is up to the configured maximum. An unusable answer means none.
-    async fn correct(&self, conversation: &Conversation, message: &Message) -> (String, Vec<Correction>) {
+    async fn correct(
+        &self,
+        conversation: &Conversation,
+        message: &Message,
+    ) -> (String, Vec<Correction>) {
         let wanted = self
             .inner
             .config
@@ -286,14 +350,23 @@ impl Engine {
         );
         let result = async {
             let raw = self.inner.llm.complete(request).await?;
-            corrections::parse(&raw, &message.content)
-                .ok_or_else(|| Error::Llm(format!("unusable corrections answer: {}", raw.chars().take(200).collect::<String>())))
+            corrections::parse(&raw, &message.content).ok_or_else(|| {
+                Error::Llm(format!(
+                    "unusable corrections answer: {}",
+                    raw.chars().take(200).collect::<String>()
+                ))
+            })
         }
         .instrument(perf_span!(INFO, "chat.correct_text"))
         .await;
         match result {
             Ok(found) => {
-                if let Err(e) = self.inner.db.set_corrections(message.id, &found.0, &found.1).await {
+                if let Err(e) = self
+                    .inner
+                    .db
+                    .set_corrections(message.id, &found.0, &found.1)
+                    .await
+                {
                     tracing::warn!(error = %e, "could not store corrections");
                 }
                 found
@@ -305,9 +378,17 @@ impl Engine {
         }
     }
 
-    fn reply_request(&self, conversation: &Conversation, history: &[Message]) -> Result<crate::llm::LlmRequest> {
-        let topic = topic(&conversation.topic_id)
-            .ok_or_else(|| Error::Internal(format!("stored topic '{}' is unknown", conversation.topic_id)))?;
+    fn reply_request(
+        &self,
+        conversation: &Conversation,
+        history: &[Message],
+    ) -> Result<crate::llm::LlmRequest> {
+        let topic = topic(&conversation.topic_id).ok_or_else(|| {
+            Error::Internal(format!(
+                "stored topic '{}' is unknown",
+                conversation.topic_id
+            ))
+        })?;
         Ok(prompts::reply_request(
             conversation.language,
             conversation.difficulty_level,
@@ -339,15 +420,22 @@ impl Engine {
         language: Option<&str>,
         level: Option<&str>,
     ) -> Result<ChatResponse> {
-        let (conversation, message) = self.save_user_message(conversation_id, user_message, language, level).await?;
+        let (conversation, message) = self
+            .save_user_message(conversation_id, user_message, language, level)
+            .await?;
         let history = self
             .inner
             .db
             .recent_messages(conversation_id, self.inner.config.history_window.max(1))
             .await?;
         let request = self.reply_request(&conversation, &history)?;
-        let reply = perf_timed!(INFO, "chat.generate_response_llm", self.inner.llm.complete(request));
-        let ((corrected_text, corrections), reply) = tokio::join!(self.correct(&conversation, &message), reply);
+        let reply = perf_timed!(
+            INFO,
+            "chat.generate_response_llm",
+            self.inner.llm.complete(request)
+        );
+        let ((corrected_text, corrections), reply) =
+            tokio::join!(self.correct(&conversation, &message), reply);
         let reply = reply?;
         let stored = self.save_reply(conversation_id, &reply).await?;
         Ok(ChatResponse {
@@ -371,16 +459,29 @@ impl Engine {
         conversation_id: i64,
         user_message: &str,
     ) -> Result<impl Stream<Item = ChatStreamEvent> + Send + 'static> {
-        let (conversation, message) = self.save_user_message(conversation_id, user_message, None, None).await?;
+        let (conversation, message) = self
+            .save_user_message(conversation_id, user_message, None, None)
+            .await?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let _ = tx.send(ChatStreamEvent::Saved { user_message_id: message.id });
+        let _ = tx.send(ChatStreamEvent::Saved {
+            user_message_id: message.id,
+        });
         let engine = self.clone();
         crate::perf::spawn_in_request(async move {
             let correcting = {
-                let (engine, conversation, message, tx) = (engine.clone(), conversation.clone(), message.clone(), tx.clone());
+                let (engine, conversation, message, tx) = (
+                    engine.clone(),
+                    conversation.clone(),
+                    message.clone(),
+                    tx.clone(),
+                );
                 crate::perf::spawn_in_request(async move {
-                    let (corrected_text, corrections) = engine.correct(&conversation, &message).await;
-                    let _ = tx.send(ChatStreamEvent::Corrections { corrected_text, corrections });
+                    let (corrected_text, corrections) =
+                        engine.correct(&conversation, &message).await;
+                    let _ = tx.send(ChatStreamEvent::Corrections {
+                        corrected_text,
+                        corrections,
+                    });
                 })
             };
             let event = match engine.stream_reply(&conversation, &tx).await {
@@ -391,7 +492,10 @@ impl Engine {
                 },
                 Err(e) => {
                     let api = e.to_api();
-                    ChatStreamEvent::Error { error: api.error, message: api.message }
+                    ChatStreamEvent::Error {
+                        error: api.error,
+                        message: api.message,
+                    }
                 }
             };
             let _ = correcting.await;
@@ -416,7 +520,12 @@ impl Engine {
         let generate = perf_span!(INFO, "chat.generate_response_llm");
         let text = async {
             let first_token = perf_span!(INFO, "chat.first_token");
-            let mut stream = self.inner.llm.stream(request).instrument(first_token.clone()).await?;
+            let mut stream = self
+                .inner
+                .llm
+                .stream(request)
+                .instrument(first_token.clone())
+                .await?;
             let mut first_token = Some(first_token);
             let mut text = String::new();
             while let Some(piece) = stream.next().await {
@@ -448,9 +557,13 @@ impl Engine {
             return Ok(t);
         }
         let conversation = self.conversation(message.conversation_id).await?;
-        let request =
-            prompts::translation_request(conversation.language, &message.content, self.inner.config.native_language);
-        let text = perf_timed!(INFO, "chat.translate_llm", self.inner.llm.complete(request)).await?;
+        let request = prompts::translation_request(
+            conversation.language,
+            &message.content,
+            self.inner.config.native_language,
+        );
+        let text =
+            perf_timed!(INFO, "chat.translate_llm", self.inner.llm.complete(request)).await?;
         let text = text.trim().to_string();
         self.inner.db.set_translation(message_id, &text).await?;
         Ok(text)
@@ -473,7 +586,11 @@ impl Engine {
             status: "unavailable".into(),
             detail: "speech recognition is not part of this build yet".into(),
         };
-        let status = if database.status == "ok" && llm.status == "ok" { "ok" } else { "degraded" };
+        let status = if database.status == "ok" && llm.status == "ok" {
+            "ok"
+        } else {
+            "degraded"
+        };
         Health {
             status: status.into(),
             version: env!("CARGO_PKG_VERSION").into(),

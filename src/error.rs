@@ -10,7 +10,10 @@ use crate::api::{codes, ApiError};
 pub enum Error {
     /// A request field has a value we cannot accept.
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -57,7 +60,10 @@ impl Error {
             }
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
-                ApiError::new(codes::INTERNAL, "A database error occurred; nothing was lost. Try again.")
+                ApiError::new(
+                    codes::INTERNAL,
+                    "A database error occurred; nothing was lost. Try again.",
+                )
             }
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
@@ -75,8 +81,8 @@ impl From<Error> for ApiError {
 
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        let status =
-            http::StatusCode::from_u16(self.status()).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status = http::StatusCode::from_u16(self.status())
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         (status, axum::Json(self)).into_response()
     }
 }

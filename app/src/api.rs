@@ -6,8 +6,8 @@
 
 use crate::perf::PerfClient;
 use babblr::api::{
-    ApiError, ApiJson, ChatResponse, Conversation, ConversationDetail, Health, InitialMessageResponse,
-    RequestRecord, TopicSummary,
+    ApiError, ApiJson, ChatResponse, Conversation, ConversationDetail, Health,
+    InitialMessageResponse, RequestRecord, TopicSummary,
 };
 use leptos::prelude::*;
 use server_fn::codec::{GetUrl, Json};

@@ -30,7 +30,7 @@ where
     fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
         #[cfg(feature = "hydrate")]
         {
-            let timer = browser::ApiTimer::start(&req.method().to_string(), &req.url());
+            let timer = browser::ApiTimer::start(req.method().as_ref(), &req.url());
             send_wrapper::SendWrapper::new(async move {
                 let res = <BrowserClient as Client<E, IS, OS>>::send(req).await;
                 timer.finish(res.as_ref().ok().map(|r| r.generate_headers()));
@@ -113,14 +113,23 @@ mod tests {
         assert_eq!(parse_response_time("2856.34ms"), Some(2856.34));
         assert_eq!(
             parse_server_timing("total;dur=3.5, chat.correct_text;dur=1.25"),
-            vec![("total".to_string(), 3.5), ("chat.correct_text".to_string(), 1.25)]
+            vec![
+                ("total".to_string(), 3.5),
+                ("chat.correct_text".to_string(), 1.25)
+            ]
         );
     }
 
     #[test]
     fn names_measures_like_the_original() {
-        assert_eq!(measure_name("post", "http://127.0.0.1:8000/chat"), "api.POST./chat");
-        assert_eq!(measure_name("GET", "/topics?language=es"), "api.GET./topics");
+        assert_eq!(
+            measure_name("post", "http://127.0.0.1:8000/chat"),
+            "api.POST./chat"
+        );
+        assert_eq!(
+            measure_name("GET", "/topics?language=es"),
+            "api.GET./topics"
+        );
     }
 
     #[test]
@@ -162,7 +171,7 @@ mod browser {
 
     thread_local! {
         static ENABLED: Cell<Option<bool>> = const { Cell::new(None) };
-        static MEASURES: RefCell<VecDeque<MeasureRecord>> = RefCell::new(VecDeque::new());
+        static MEASURES: RefCell<VecDeque<MeasureRecord>> = const { RefCell::new(VecDeque::new()) };
         static SEQ: Cell<u64> = const { Cell::new(0) };
     }
 
@@ -191,7 +200,13 @@ mod browser {
     pub fn set_enabled(on: bool) {
         ENABLED.with(|e| e.set(Some(on)));
         let _ = LocalStorage::set(STORAGE_KEY, on);
-        web_sys::console::log_1(&format!("[PERF] BabblrPerf {}", if on { "enabled" } else { "disabled" }).into());
+        web_sys::console::log_1(
+            &format!(
+                "[PERF] BabblrPerf {}",
+                if on { "enabled" } else { "disabled" }
+            )
+            .into(),
+        );
     }
 
     fn unique(name: &str, suffix: &str) -> String {
@@ -211,7 +226,14 @@ mod browser {
     }
 
     /// `performance.measure(name, {start, end, detail})` and a buffer entry.
-    pub fn measure(name: &str, start_mark: &str, end_mark: &str, detail: &JsValue, backend_ms: Option<f64>, request_id: Option<String>) -> f64 {
+    pub fn measure(
+        name: &str,
+        start_mark: &str,
+        end_mark: &str,
+        detail: &JsValue,
+        backend_ms: Option<f64>,
+        request_id: Option<String>,
+    ) -> f64 {
         let Some(p) = performance() else { return 0.0 };
         let opts = Object::new();
         let _ = Reflect::set(&opts, &"start".into(), &start_mark.into());
@@ -224,11 +246,22 @@ mod browser {
         let (start_time, duration) = measure
             .as_ref()
             .map(|m| {
-                let get = |k: &str| Reflect::get(m, &k.into()).ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+                let get = |k: &str| {
+                    Reflect::get(m, &k.into())
+                        .ok()
+                        .and_then(|v| v.as_f64())
+                        .unwrap_or(0.0)
+                };
                 (get("startTime"), get("duration"))
             })
             .unwrap_or((0.0, 0.0));
-        record(MeasureRecord { name: name.to_string(), start_time, duration, backend_ms, request_id });
+        record(MeasureRecord {
+            name: name.to_string(),
+            start_time,
+            duration,
+            backend_ms,
+            request_id,
+        });
         duration
     }
 
@@ -250,7 +283,10 @@ mod browser {
 
     impl UiTimer {
         pub fn start(name: &str) -> UiTimer {
-            UiTimer { name: name.to_string(), start: mark(&unique(name, "start")) }
+            UiTimer {
+                name: name.to_string(),
+                start: mark(&unique(name, "start")),
+            }
         }
 
         /// Ends the span and returns its duration in milliseconds.
@@ -277,15 +313,24 @@ mod browser {
             if is_enabled() {
                 web_sys::console::time_with_label(&name);
             }
-            ApiTimer { start: mark(&unique(&name, "start")), name, url: url.to_string() }
+            ApiTimer {
+                start: mark(&unique(&name, "start")),
+                name,
+                url: url.to_string(),
+            }
         }
 
         /// Ends the measure with the backend's timing from the response headers
         /// (`X-Response-Time`, `Server-Timing`, `X-Request-Id`).
         pub fn finish(self, headers: Option<http::HeaderMap>) {
             let end = mark(&unique(&self.name, "end"));
-            let header = |h: &http::HeaderMap, k: &str| h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string);
-            let backend_ms = headers.as_ref().and_then(|h| header(h, "x-response-time")).and_then(|v| parse_response_time(&v));
+            let header = |h: &http::HeaderMap, k: &str| {
+                h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string)
+            };
+            let backend_ms = headers
+                .as_ref()
+                .and_then(|h| header(h, "x-response-time"))
+                .and_then(|v| parse_response_time(&v));
             let request_id = headers.as_ref().and_then(|h| header(h, "x-request-id"));
             let timing = headers
                 .as_ref()
@@ -293,8 +338,19 @@ mod browser {
                 .map(|v| parse_server_timing(&v))
                 .unwrap_or_default();
             let detail = Object::new();
-            let _ = Reflect::set(&detail, &"backend_ms".into(), &backend_ms.map(JsValue::from).unwrap_or(JsValue::NULL));
-            let _ = Reflect::set(&detail, &"request_id".into(), &request_id.clone().map(JsValue::from).unwrap_or(JsValue::NULL));
+            let _ = Reflect::set(
+                &detail,
+                &"backend_ms".into(),
+                &backend_ms.map(JsValue::from).unwrap_or(JsValue::NULL),
+            );
+            let _ = Reflect::set(
+                &detail,
+                &"request_id".into(),
+                &request_id
+                    .clone()
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::NULL),
+            );
             let _ = Reflect::set(&detail, &"url".into(), &self.url.clone().into());
             let entries = Array::new();
             for (name, dur) in &timing {
@@ -304,12 +360,25 @@ mod browser {
                 entries.push(&e);
             }
             let _ = Reflect::set(&detail, &"server_timing".into(), &entries);
-            let total = measure(&self.name, &self.start, &end, &detail, backend_ms, request_id);
+            let total = measure(
+                &self.name,
+                &self.start,
+                &end,
+                &detail,
+                backend_ms,
+                request_id,
+            );
             if is_enabled() {
                 web_sys::console::time_end_with_label(&self.name);
-                let backend = backend_ms.map(|b| format!("{b:.2}ms")).unwrap_or_else(|| "n/a".into());
+                let backend = backend_ms
+                    .map(|b| format!("{b:.2}ms"))
+                    .unwrap_or_else(|| "n/a".into());
                 web_sys::console::log_1(
-                    &format!("[PERF] {} - Backend: {}, Network+Frontend: {:.2}ms", self.name, backend, total).into(),
+                    &format!(
+                        "[PERF] {} - Backend: {}, Network+Frontend: {:.2}ms",
+                        self.name, backend, total
+                    )
+                    .into(),
                 );
             }
         }
@@ -338,7 +407,13 @@ mod browser {
             .into_iter()
             .map(|(name, d)| {
                 let (count, p50, p95, max) = summarize(&d);
-                Stat { name, count, p50, p95, max }
+                Stat {
+                    name,
+                    count,
+                    p50,
+                    p95,
+                    max,
+                }
             })
             .collect()
     }
@@ -357,18 +432,40 @@ mod browser {
     /// Defines `window.BabblrPerf`: enable, disable, isEnabled, getMeasures,
     /// logEvent, clear, report and exportJson.
     pub fn install() {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let api = Object::new();
-        set_fn(&api, "enable", Closure::<dyn Fn()>::new(|| set_enabled(true)).into_js_value());
-        set_fn(&api, "disable", Closure::<dyn Fn()>::new(|| set_enabled(false)).into_js_value());
-        set_fn(&api, "isEnabled", Closure::<dyn Fn() -> bool>::new(is_enabled).into_js_value());
-        set_fn(&api, "getMeasures", Closure::<dyn Fn() -> JsValue>::new(|| to_js(&measures())).into_js_value());
+        set_fn(
+            &api,
+            "enable",
+            Closure::<dyn Fn()>::new(|| set_enabled(true)).into_js_value(),
+        );
+        set_fn(
+            &api,
+            "disable",
+            Closure::<dyn Fn()>::new(|| set_enabled(false)).into_js_value(),
+        );
+        set_fn(
+            &api,
+            "isEnabled",
+            Closure::<dyn Fn() -> bool>::new(is_enabled).into_js_value(),
+        );
+        set_fn(
+            &api,
+            "getMeasures",
+            Closure::<dyn Fn() -> JsValue>::new(|| to_js(&measures())).into_js_value(),
+        );
         set_fn(
             &api,
             "logEvent",
             Closure::<dyn Fn(String, JsValue)>::new(|name: String, detail: JsValue| {
                 let m = mark(&unique(&name, "event"));
-                let detail = if detail.is_undefined() { JsValue::NULL } else { detail };
+                let detail = if detail.is_undefined() {
+                    JsValue::NULL
+                } else {
+                    detail
+                };
                 let _ = measure(&name, &m, &m, &detail, None, None);
                 if is_enabled() {
                     web_sys::console::log_2(&format!("[PERF] event {name}").into(), &detail);
@@ -393,9 +490,14 @@ mod browser {
             "report",
             Closure::<dyn Fn() -> JsValue>::new(|| {
                 let table = to_js(&stats());
-                let console = js_sys::global().dyn_into::<Object>().ok().and_then(|g| Reflect::get(&g, &"console".into()).ok());
+                let console = js_sys::global()
+                    .dyn_into::<Object>()
+                    .ok()
+                    .and_then(|g| Reflect::get(&g, &"console".into()).ok());
                 if let Some(console) = console {
-                    if let Ok(f) = Reflect::get(&console, &"table".into()).and_then(|f| f.dyn_into::<Function>()) {
+                    if let Ok(f) = Reflect::get(&console, &"table".into())
+                        .and_then(|f| f.dyn_into::<Function>())
+                    {
                         let _ = f.call1(&console, &table);
                     }
                 }

@@ -12,4 +12,8 @@ pub fn hydrate() {
     let timer = app::perf::UiTimer::start("ui.hydrate");
     leptos::mount::hydrate_body(app::App);
     timer.finish();
+    // Lets tests (and curious developers) see that the page is interactive.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

@@ -53,7 +53,10 @@ pub fn router(engine: Engine) -> Router {
         .merge(routes::api(engine.clone()))
         .layer(middleware::from_fn(api_errors))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
-        .layer(middleware::from_fn_with_state(engine.perf_store(), perf::http::middleware));
+        .layer(middleware::from_fn_with_state(
+            engine.perf_store(),
+            perf::http::middleware,
+        ));
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config
             .cors_origins
@@ -64,8 +67,16 @@ pub fn router(engine: Engine) -> Router {
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
                 .allow_methods([Method::GET, Method::POST, Method::DELETE])
-                .allow_headers([http::header::CONTENT_TYPE, "x-request-id".parse().unwrap(), "traceparent".parse().unwrap()])
-                .expose_headers(["x-response-time".parse().unwrap(), "server-timing".parse().unwrap(), "x-request-id".parse().unwrap()]),
+                .allow_headers([
+                    http::header::CONTENT_TYPE,
+                    "x-request-id".parse().unwrap(),
+                    "traceparent".parse().unwrap(),
+                ])
+                .expose_headers([
+                    "x-response-time".parse().unwrap(),
+                    "server-timing".parse().unwrap(),
+                    "x-request-id".parse().unwrap(),
+                ]),
         );
     }
     router
@@ -77,15 +88,22 @@ pub fn router(engine: Engine) -> Router {
 async fn api_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(codes::PAYLOAD_TOO_LARGE, "The request body is too large.").into_response();
+        return ApiError::new(codes::PAYLOAD_TOO_LARGE, "The request body is too large.")
+            .into_response();
     }
-    if !res.headers().contains_key(server_fn::error::SERVER_FN_ERROR_HEADER) {
+    if !res
+        .headers()
+        .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
         return res;
     }
     let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
-        parts.status = StatusCode::from_u16(status_for(&err.error)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        parts.status = StatusCode::from_u16(status_for(&err.error))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -103,7 +121,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -16,7 +16,10 @@ use serde::Deserialize;
 /// The routes, with the engine as state.
 pub fn api(engine: Engine) -> Router {
     Router::new()
-        .route("/conversations/{id}", get(conversation).delete(delete_conversation))
+        .route(
+            "/conversations/{id}",
+            get(conversation).delete(delete_conversation),
+        )
         .route("/conversations/{id}/messages", get(messages))
         .route("/chat/stream", post(chat_stream))
         .route("/metrics", get(metrics))
@@ -25,21 +28,32 @@ pub fn api(engine: Engine) -> Router {
 
 /// A path id, parsed here so a bad one gets our JSON error naming the field.
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::invalid_field("conversation_id", format!("'{raw}' is not a positive integer id")))
+    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+        ApiError::invalid_field(
+            "conversation_id",
+            format!("'{raw}' is not a positive integer id"),
+        )
+    })
 }
 
-async fn conversation(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn conversation(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(Json(engine.conversation(parse_id(&id)?).await?).into_response())
 }
 
-async fn messages(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn messages(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(Json(engine.messages(parse_id(&id)?).await?).into_response())
 }
 
-async fn delete_conversation(State(engine): State<Engine>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn delete_conversation(
+    State(engine): State<Engine>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     engine.delete_conversation(parse_id(&id)?).await?;
     Ok(http::StatusCode::NO_CONTENT.into_response())
 }
@@ -74,13 +88,17 @@ async fn chat_stream(
     State(engine): State<Engine>,
     ApiJsonBody(body): ApiJsonBody<ChatStreamBody>,
 ) -> Result<Response, ApiError> {
-    let events = engine.chat_stream(body.conversation_id, &body.user_message).await?;
+    let events = engine
+        .chat_stream(body.conversation_id, &body.user_message)
+        .await?;
     let sse = events.map(|ev| {
         let data = serde_json::to_value(&ev).unwrap_or_default();
         let name = data["event"].as_str().unwrap_or("message").to_string();
         Ok::<_, std::convert::Infallible>(Event::default().event(name).data(data.to_string()))
     });
-    Ok(Sse::new(sse).keep_alive(KeepAlive::default()).into_response())
+    Ok(Sse::new(sse)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 /// Prometheus text format.

@@ -13,14 +13,27 @@ async fn a_conversation_is_created_listed_opened_and_deleted() {
 
     let list: Vec<Value> = app.get("/conversations").await.json().await.unwrap();
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["language"], "spanish", "ISO codes are stored as names");
+    assert_eq!(
+        list[0]["language"], "spanish",
+        "ISO codes are stored as names"
+    );
     assert_eq!(list[0]["difficulty_level"], "A2");
 
-    let one: Value = app.get(&format!("/conversations/{id}")).await.json().await.unwrap();
+    let one: Value = app
+        .get(&format!("/conversations/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(one["topic_id"], "restaurant");
     assert!(app.messages(id).await.is_empty());
 
-    let res = app.http.delete(app.url(&format!("/conversations/{id}"))).send().await.unwrap();
+    let res = app
+        .http
+        .delete(app.url(&format!("/conversations/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     assert_eq!(app.get(&format!("/conversations/{id}")).await.status(), 404);
     let list: Vec<Value> = app.get("/conversations").await.json().await.unwrap();
@@ -30,7 +43,12 @@ async fn a_conversation_is_created_listed_opened_and_deleted() {
 #[tokio::test]
 async fn topics_and_health_answer() {
     let app = spawn_app(StandinConfig::default(), &[]).await;
-    let topics: Vec<Value> = app.get("/topics?language=french").await.json().await.unwrap();
+    let topics: Vec<Value> = app
+        .get("/topics?language=french")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(topics.len() >= 17);
     let restaurant = topics.iter().find(|t| t["id"] == "restaurant").unwrap();
     assert_eq!(restaurant["name"], "Au restaurant");
@@ -38,9 +56,20 @@ async fn topics_and_health_answer() {
     let health: Value = app.get("/health").await.json().await.unwrap();
     assert_eq!(health["database"]["status"], "ok");
     assert_eq!(health["llm"]["provider"], "ollama");
-    assert_eq!(health["llm"]["status"], "ok", "the stand-in has the default model");
+    assert_eq!(
+        health["llm"]["status"], "ok",
+        "the stand-in has the default model"
+    );
     assert_eq!(health["llm"]["demo"], false);
 }
+
+/// A request, the status and error code it must get, and the field named.
+type Case = (
+    (&'static str, Value),
+    u16,
+    &'static str,
+    Option<&'static str>,
+);
 
 #[tokio::test]
 async fn bad_input_gets_a_clear_4xx_naming_the_field() {
@@ -48,27 +77,98 @@ async fn bad_input_gets_a_clear_4xx_naming_the_field() {
     let id = app.conversation("spanish", "A1", "greetings").await;
     let conv = |v: Value| ("/conversations", v);
     let chat = |v: Value| ("/chat", v);
-    let cases: Vec<((&str, Value), u16, &str, Option<&str>)> = vec![
-        (conv(json!({"language": "klingon", "difficulty_level": "A1", "topic_id": "greetings"})), 422, "validation_error", Some("language")),
-        (conv(json!({"language": "spanish", "difficulty_level": "D4", "topic_id": "greetings"})), 422, "validation_error", Some("difficulty_level")),
-        (conv(json!({"language": "spanish", "difficulty_level": "A1", "topic_id": "mars"})), 422, "validation_error", Some("topic_id")),
-        (conv(json!({"language": "spanish", "difficulty_level": "A1"})), 400, "invalid_request", Some("topic_id")),
-        (conv(json!({"language": 5, "difficulty_level": "A1", "topic_id": "greetings"})), 400, "invalid_request", Some("language")),
-        (chat(json!({"conversation_id": "one", "user_message": "hola"})), 400, "invalid_request", Some("conversation_id")),
-        (chat(json!({"conversation_id": 99999, "user_message": "hola"})), 404, "not_found", None),
-        (chat(json!({"conversation_id": -3, "user_message": "hola"})), 422, "validation_error", Some("conversation_id")),
-        (chat(json!({"conversation_id": id, "user_message": "   "})), 422, "validation_error", Some("user_message")),
-        (chat(json!({"conversation_id": id, "user_message": "x".repeat(5000)})), 422, "validation_error", Some("user_message")),
-        (chat(json!({"conversation_id": id, "user_message": "hola", "language": "french"})), 422, "validation_error", Some("language")),
-        (chat(json!({"conversation_id": id, "user_message": "hola", "difficulty_level": "C2"})), 422, "validation_error", Some("difficulty_level")),
-        (("/chat/initial-message", json!({"conversation_id": id, "language": "spanish", "difficulty_level": "A1", "topic_id": "travel"})), 422, "validation_error", Some("topic_id")),
+    let cases: Vec<Case> = vec![
+        (
+            conv(json!({"language": "klingon", "difficulty_level": "A1", "topic_id": "greetings"})),
+            422,
+            "validation_error",
+            Some("language"),
+        ),
+        (
+            conv(json!({"language": "spanish", "difficulty_level": "D4", "topic_id": "greetings"})),
+            422,
+            "validation_error",
+            Some("difficulty_level"),
+        ),
+        (
+            conv(json!({"language": "spanish", "difficulty_level": "A1", "topic_id": "mars"})),
+            422,
+            "validation_error",
+            Some("topic_id"),
+        ),
+        (
+            conv(json!({"language": "spanish", "difficulty_level": "A1"})),
+            400,
+            "invalid_request",
+            Some("topic_id"),
+        ),
+        (
+            conv(json!({"language": 5, "difficulty_level": "A1", "topic_id": "greetings"})),
+            400,
+            "invalid_request",
+            Some("language"),
+        ),
+        (
+            chat(json!({"conversation_id": "one", "user_message": "hola"})),
+            400,
+            "invalid_request",
+            Some("conversation_id"),
+        ),
+        (
+            chat(json!({"conversation_id": 99999, "user_message": "hola"})),
+            404,
+            "not_found",
+            None,
+        ),
+        (
+            chat(json!({"conversation_id": -3, "user_message": "hola"})),
+            422,
+            "validation_error",
+            Some("conversation_id"),
+        ),
+        (
+            chat(json!({"conversation_id": id, "user_message": "   "})),
+            422,
+            "validation_error",
+            Some("user_message"),
+        ),
+        (
+            chat(json!({"conversation_id": id, "user_message": "x".repeat(5000)})),
+            422,
+            "validation_error",
+            Some("user_message"),
+        ),
+        (
+            chat(json!({"conversation_id": id, "user_message": "hola", "language": "french"})),
+            422,
+            "validation_error",
+            Some("language"),
+        ),
+        (
+            chat(json!({"conversation_id": id, "user_message": "hola", "difficulty_level": "C2"})),
+            422,
+            "validation_error",
+            Some("difficulty_level"),
+        ),
+        (
+            (
+                "/chat/initial-message",
+                json!({"conversation_id": id, "language": "spanish", "difficulty_level": "A1", "topic_id": "travel"}),
+            ),
+            422,
+            "validation_error",
+            Some("topic_id"),
+        ),
     ];
     for ((path, body), status, code, field) in cases {
         let res = app.post(path, body.clone()).await;
         assert_eq!(res.status(), status, "{path} {body}");
         let err: Value = res.json().await.unwrap();
         assert_eq!(err["error"], code, "{path} {body}: {err}");
-        assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()), "{err}");
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{err}"
+        );
         if let Some(field) = field {
             assert_eq!(err["field"], field, "{path} {body}: {err}");
         }
@@ -84,11 +184,20 @@ async fn bad_input_gets_a_clear_4xx_naming_the_field() {
         .await
         .unwrap();
     assert_eq!(res.status(), 400);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "invalid_request");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "invalid_request"
+    );
     let res = app.get("/conversations/abc").await;
     assert_eq!(res.status(), 422);
-    assert_eq!(res.json::<Value>().await.unwrap()["field"], "conversation_id");
-    assert_eq!(app.get("/conversations/424242/messages").await.status(), 404);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["field"],
+        "conversation_id"
+    );
+    assert_eq!(
+        app.get("/conversations/424242/messages").await.status(),
+        404
+    );
 
     // Nothing half-written: only the one good conversation, and no messages.
     let list: Vec<Value> = app.get("/conversations").await.json().await.unwrap();
@@ -107,7 +216,9 @@ async fn sixteen_concurrent_writers_never_see_a_locked_database() {
         tasks.push(tokio::spawn(async move {
             let a = http
                 .post(format!("{base}/conversations"))
-                .json(&json!({"language": "german", "difficulty_level": "A1", "topic_id": "family"}))
+                .json(
+                    &json!({"language": "german", "difficulty_level": "A1", "topic_id": "family"}),
+                )
                 .send()
                 .await
                 .unwrap()
@@ -128,7 +239,11 @@ async fn sixteen_concurrent_writers_never_see_a_locked_database() {
         assert_eq!(b, 200);
     }
     let messages = app.messages(id).await;
-    assert_eq!(messages.len(), 32, "16 learner messages and 16 replies, each stored once");
+    assert_eq!(
+        messages.len(),
+        32,
+        "16 learner messages and 16 replies, each stored once"
+    );
     let list: Vec<Value> = app.get("/conversations").await.json().await.unwrap();
     assert_eq!(list.len(), 17);
 }
@@ -137,7 +252,12 @@ async fn sixteen_concurrent_writers_never_see_a_locked_database() {
 async fn history_survives_a_restart() {
     let app = spawn_app(StandinConfig::default(), &[]).await;
     let id = app.conversation("italian", "A1", "hobbies").await;
-    let res = app.post("/chat", json!({"conversation_id": id, "user_message": "io sono fame"})).await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "io sono fame"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let vars = common::settings(app.standin, &app.dir);
     let dir = app.dir;

@@ -9,26 +9,55 @@ use serde_json::json;
 
 fn assert_timing_headers(res: &reqwest::Response, what: &str) {
     let h = res.headers();
-    let rt = h.get("x-response-time").unwrap_or_else(|| panic!("{what}: no X-Response-Time")).to_str().unwrap();
-    let ms = rt.strip_suffix("ms").unwrap_or_else(|| panic!("{what}: {rt}"));
-    assert!(ms.split_once('.').is_some_and(|(_, d)| d.len() == 2), "{what}: two decimals in {rt}");
+    let rt = h
+        .get("x-response-time")
+        .unwrap_or_else(|| panic!("{what}: no X-Response-Time"))
+        .to_str()
+        .unwrap();
+    let ms = rt
+        .strip_suffix("ms")
+        .unwrap_or_else(|| panic!("{what}: {rt}"));
+    assert!(
+        ms.split_once('.').is_some_and(|(_, d)| d.len() == 2),
+        "{what}: two decimals in {rt}"
+    );
     assert!(ms.parse::<f64>().is_ok(), "{what}: {rt}");
-    let st = h.get("server-timing").unwrap_or_else(|| panic!("{what}: no Server-Timing")).to_str().unwrap();
+    let st = h
+        .get("server-timing")
+        .unwrap_or_else(|| panic!("{what}: no Server-Timing"))
+        .to_str()
+        .unwrap();
     assert!(st.starts_with(&format!("total;dur={ms}")), "{what}: {st}");
     assert!(h.contains_key("x-request-id"), "{what}");
     let expose = h["access-control-expose-headers"].to_str().unwrap();
-    assert!(expose.contains("Server-Timing") && expose.contains("X-Response-Time"), "{what}: {expose}");
+    assert!(
+        expose.contains("Server-Timing") && expose.contains("X-Response-Time"),
+        "{what}: {expose}"
+    );
 }
 
 #[tokio::test]
 async fn every_kind_of_response_carries_timing_headers() {
     let app = spawn_app(StandinConfig::default(), &[]).await;
-    let ok = app.post("/conversations", json!({"language": "es", "difficulty_level": "A1", "topic_id": "greetings"})).await;
+    let ok = app
+        .post(
+            "/conversations",
+            json!({"language": "es", "difficulty_level": "A1", "topic_id": "greetings"}),
+        )
+        .await;
     assert_eq!(ok.status(), 200);
     assert_timing_headers(&ok, "server function");
-    assert!(ok.headers()["server-timing"].to_str().unwrap().contains("db.create_conversation;dur="));
+    assert!(ok.headers()["server-timing"]
+        .to_str()
+        .unwrap()
+        .contains("db.create_conversation;dur="));
 
-    let bad = app.post("/conversations", json!({"language": "xx", "difficulty_level": "A1", "topic_id": "greetings"})).await;
+    let bad = app
+        .post(
+            "/conversations",
+            json!({"language": "xx", "difficulty_level": "A1", "topic_id": "greetings"}),
+        )
+        .await;
     assert_eq!(bad.status(), 422);
     assert_timing_headers(&bad, "error");
 
@@ -41,7 +70,11 @@ async fn every_kind_of_response_carries_timing_headers() {
     assert_timing_headers(&page, "page");
 
     let file = app.get("/favicon.svg").await;
-    assert_eq!(file.status(), 200, "run scripts/build.sh first: the site must exist");
+    assert_eq!(
+        file.status(),
+        200,
+        "run scripts/build.sh first: the site must exist"
+    );
     assert_timing_headers(&file, "static file");
 
     let metrics = app.get("/metrics").await;
@@ -51,17 +84,36 @@ async fn every_kind_of_response_carries_timing_headers() {
 #[tokio::test]
 async fn request_ids_are_taken_from_the_caller_or_made() {
     let app = spawn_app(StandinConfig::default(), &[]).await;
-    let res = app.http.get(app.url("/health")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    let res = app
+        .http
+        .get(app.url("/health"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["x-request-id"], "trace-me-42");
-    let a = app.get("/health").await.headers()["x-request-id"].to_str().unwrap().to_string();
-    let b = app.get("/health").await.headers()["x-request-id"].to_str().unwrap().to_string();
+    let a = app.get("/health").await.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let b = app.get("/health").await.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_ne!(a, b);
     assert_eq!(a.len(), 32);
 }
 
 #[tokio::test]
 async fn concurrent_requests_never_mix_their_spans() {
-    let app = spawn_app(StandinConfig { first_token_delay: std::time::Duration::from_millis(100), ..Default::default() }, &[]).await;
+    let app = spawn_app(
+        StandinConfig {
+            first_token_delay: std::time::Duration::from_millis(100),
+            ..Default::default()
+        },
+        &[],
+    )
+    .await;
     let id = app.conversation("spanish", "A1", "travel").await;
     let send = |n: usize| {
         let (http, url) = (app.http.clone(), app.url("/chat"));
@@ -79,14 +131,28 @@ async fn concurrent_requests_never_mix_their_spans() {
     };
     let (a, b) = tokio::join!(send(1), send(2));
     for header in [&a, &b] {
-        assert_eq!(header.matches("chat.save_user_message;").count(), 1, "{header}");
-        assert_eq!(header.matches("chat.generate_response_llm;").count(), 1, "{header}");
+        assert_eq!(
+            header.matches("chat.save_user_message;").count(),
+            1,
+            "{header}"
+        );
+        assert_eq!(
+            header.matches("chat.generate_response_llm;").count(),
+            1,
+            "{header}"
+        );
         assert_eq!(header.matches("chat.correct_text;").count(), 1, "{header}");
     }
     let records = app.engine.perf_store().recent(200);
     for rid in ["concurrent-1", "concurrent-2"] {
         let r = records.iter().find(|r| r.request_id == rid).unwrap();
-        assert_eq!(r.spans.iter().filter(|s| s.name == "chat.generate_response_llm").count(), 1);
+        assert_eq!(
+            r.spans
+                .iter()
+                .filter(|s| s.name == "chat.generate_response_llm")
+                .count(),
+            1
+        );
         assert_eq!(r.route, "/chat");
         assert_eq!(r.status, 200);
     }
@@ -101,23 +167,37 @@ async fn the_record_is_bounded_and_readable_by_its_server_function() {
     let records: Vec<serde_json::Value> = app.get("/api/perf/requests").await.json().await.unwrap();
     assert_eq!(records.len(), 5);
     assert_eq!(app.engine.perf_store().len(), 5);
-    assert!(records.iter().all(|r| r["path"] == "/health" || r["path"] == "/api/perf/requests"));
+    assert!(records
+        .iter()
+        .all(|r| r["path"] == "/health" || r["path"] == "/api/perf/requests"));
 }
 
 #[tokio::test]
 async fn metrics_count_spans_and_routes() {
     let app = spawn_app(StandinConfig::default(), &[]).await;
     let id = app.conversation("english", "A1", "family").await;
-    app.post("/chat", json!({"conversation_id": id, "user_message": "he go home"})).await;
+    app.post(
+        "/chat",
+        json!({"conversation_id": id, "user_message": "he go home"}),
+    )
+    .await;
     app.get(&format!("/conversations/{id}/messages")).await;
     let text = app.get("/metrics").await.text().await.unwrap();
-    assert!(text.contains("babblr_span_duration_seconds_bucket{span=\"chat.correct_text\""), "{text}");
+    assert!(
+        text.contains("babblr_span_duration_seconds_bucket{span=\"chat.correct_text\""),
+        "{text}"
+    );
     let count_line = text
         .lines()
-        .find(|l| l.starts_with("babblr_span_duration_seconds_count{span=\"chat.save_user_message\"}"))
+        .find(|l| {
+            l.starts_with("babblr_span_duration_seconds_count{span=\"chat.save_user_message\"}")
+        })
         .expect("count line");
     let count: f64 = count_line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 1.0);
-    assert!(text.contains("route=\"/conversations/{id}/messages\""), "route templates, not raw paths");
+    assert!(
+        text.contains("route=\"/conversations/{id}/messages\""),
+        "route templates, not raw paths"
+    );
     assert!(text.contains("babblr_http_request_duration_seconds_bucket{method=\"POST\",route=\"/chat\",status=\"200\""), "{text}");
 }

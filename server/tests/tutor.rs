@@ -30,15 +30,27 @@ async fn the_seed_initial_message_example_works_verbatim() {
         .unwrap();
     assert_eq!(res.status(), 200);
     let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
-    assert!(timing.contains("initial_message.generate_llm;dur="), "{timing}");
+    assert!(
+        timing.contains("initial_message.generate_llm;dur="),
+        "{timing}"
+    );
     let v: Value = res.json().await.unwrap();
     assert!(v["assistant_message"].as_str().unwrap().contains("Hola"));
     assert!(v["translation"].as_str().is_some_and(|t| !t.is_empty()));
     assert!(v["corrections"].is_null());
 
     // Stored once: asking again returns the same opening.
-    let again: Value = app.http.post(app.url("/chat/initial-message")).header("Content-Type", "application/json")
-        .body(body).send().await.unwrap().json().await.unwrap();
+    let again: Value = app
+        .http
+        .post(app.url("/chat/initial-message"))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["assistant_message"], v["assistant_message"]);
     assert_eq!(app.messages(1).await.len(), 1);
 }
@@ -54,7 +66,14 @@ async fn chat_stores_the_learner_message_corrects_it_and_replies() {
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["corrected_text"], "Yo soy estudiante.");
     let c = &v["corrections"][0];
-    assert_eq!((c["original"].as_str(), c["corrected"].as_str(), c["type"].as_str()), (Some("yo es"), Some("yo soy"), Some("grammar")));
+    assert_eq!(
+        (
+            c["original"].as_str(),
+            c["corrected"].as_str(),
+            c["type"].as_str()
+        ),
+        (Some("yo es"), Some("yo soy"), Some("grammar"))
+    );
     assert!(c["explanation"].as_str().is_some_and(|e| !e.is_empty()));
     assert!(!v["assistant_message"].as_str().unwrap().is_empty());
 
@@ -68,9 +87,21 @@ async fn chat_stores_the_learner_message_corrects_it_and_replies() {
 
 #[tokio::test]
 async fn correction_is_skipped_above_the_configured_level() {
-    let app = spawn_app(StandinConfig::default(), &[("BABBLR_CORRECTION_MAX_LEVEL", "A2")]).await;
+    let app = spawn_app(
+        StandinConfig::default(),
+        &[("BABBLR_CORRECTION_MAX_LEVEL", "A2")],
+    )
+    .await;
     let id = app.conversation("spanish", "C1", "culture").await;
-    let v: Value = app.post("/chat", json!({"conversation_id": id, "user_message": "yo es"})).await.json().await.unwrap();
+    let v: Value = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "yo es"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["corrections"], json!([]));
     assert_eq!(v["corrected_text"], "yo es");
 }
@@ -79,30 +110,72 @@ async fn correction_is_skipped_above_the_configured_level() {
 /// the two spans overlap in time.
 #[tokio::test]
 async fn correction_and_reply_run_concurrently() {
-    let standin = StandinConfig { first_token_delay: Duration::from_millis(250), ..Default::default() };
+    let standin = StandinConfig {
+        first_token_delay: Duration::from_millis(250),
+        ..Default::default()
+    };
     let app = spawn_app(standin, &[]).await;
     let id = app.conversation("french", "A1", "family").await;
-    let res = app.post("/chat", json!({"conversation_id": id, "user_message": "je suis 20 ans"})).await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "je suis 20 ans"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let rid = res.headers()["x-request-id"].to_str().unwrap().to_string();
-    let record = app.engine.perf_store().recent(100).into_iter().find(|r| r.request_id == rid).unwrap();
-    let span = |name: &str| record.spans.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("{name} in {record:?}")).clone();
-    let (a, b) = (span("chat.correct_text"), span("chat.generate_response_llm"));
-    assert!(a.start_ms < b.start_ms + b.duration_ms && b.start_ms < a.start_ms + a.duration_ms, "{a:?} {b:?}");
+    let record = app
+        .engine
+        .perf_store()
+        .recent(100)
+        .into_iter()
+        .find(|r| r.request_id == rid)
+        .unwrap();
+    let span = |name: &str| {
+        record
+            .spans
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("{name} in {record:?}"))
+            .clone()
+    };
+    let (a, b) = (
+        span("chat.correct_text"),
+        span("chat.generate_response_llm"),
+    );
+    assert!(
+        a.start_ms < b.start_ms + b.duration_ms && b.start_ms < a.start_ms + a.duration_ms,
+        "{a:?} {b:?}"
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_llm_is_a_503_naming_the_url_and_keeps_the_message() {
-    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let url = format!("http://{free}");
-    let app = spawn_app(StandinConfig::default(), &[("BABBLR_LLM_URL", url.as_str())]).await;
+    let app = spawn_app(
+        StandinConfig::default(),
+        &[("BABBLR_LLM_URL", url.as_str())],
+    )
+    .await;
     let id = app.conversation("dutch", "A2", "weather").await;
-    let res = app.post("/chat", json!({"conversation_id": id, "user_message": "ik ben honger"})).await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "ik ben honger"}),
+        )
+        .await;
     assert_eq!(res.status(), 503);
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"], "llm_unavailable");
     let message = err["message"].as_str().unwrap();
-    assert!(message.contains(&url) && message.contains("ollama serve"), "{message}");
+    assert!(
+        message.contains(&url) && message.contains("ollama serve"),
+        "{message}"
+    );
     let messages = app.messages(id).await;
     assert_eq!(messages.len(), 1, "the learner's message is kept");
     assert_eq!(messages[0]["content"], "ik ben honger");
@@ -116,28 +189,66 @@ async fn llm_errors_and_hangs_keep_the_message_and_resending_works() {
     let app = spawn_app(StandinConfig::default(), &[("BABBLR_LLM_TIMEOUT", "0.5")]).await;
     let id = app.conversation("english", "B1", "travel").await;
 
-    let res = app.post("/chat", json!({"conversation_id": id, "user_message": "I is ready #fault:500"})).await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "I is ready #fault:500"}),
+        )
+        .await;
     assert_eq!(res.status(), 503);
-    assert_eq!(res.json::<Value>().await.unwrap()["error"], "llm_unavailable");
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "llm_unavailable"
+    );
 
-    let res = app.post("/chat", json!({"conversation_id": id, "user_message": "I is late #fault:hang"})).await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "I is late #fault:hang"}),
+        )
+        .await;
     assert_eq!(res.status(), 504);
     assert_eq!(res.json::<Value>().await.unwrap()["error"], "llm_timeout");
 
-    let res = app.post("/chat", json!({"conversation_id": id, "user_message": "I is ready"})).await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "I is ready"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
-    let roles: Vec<String> = app.messages(id).await.iter().map(|m| m["role"].as_str().unwrap().to_string()).collect();
+    let roles: Vec<String> = app
+        .messages(id)
+        .await
+        .iter()
+        .map(|m| m["role"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(roles, ["user", "user", "user", "assistant"]);
 }
 
 #[tokio::test]
 async fn an_unknown_model_is_a_503_saying_what_to_pull() {
-    let app = spawn_app(StandinConfig::default(), &[("BABBLR_LLM_MODEL", "nonexistent:1b")]).await;
+    let app = spawn_app(
+        StandinConfig::default(),
+        &[("BABBLR_LLM_MODEL", "nonexistent:1b")],
+    )
+    .await;
     let id = app.conversation("spanish", "A1", "greetings").await;
-    let res = app.post("/chat", json!({"conversation_id": id, "user_message": "hola"})).await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "hola"}),
+        )
+        .await;
     assert_eq!(res.status(), 503);
     let err: Value = res.json().await.unwrap();
-    assert!(err["message"].as_str().unwrap().contains("ollama pull nonexistent:1b"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("ollama pull nonexistent:1b"),
+        "{err}"
+    );
 }
 
 /// Reads an SSE response into (event, data) pairs.
@@ -160,17 +271,32 @@ async fn sse_events(res: reqwest::Response) -> Vec<(String, Value)> {
 async fn a_streamed_reply_arrives_piece_by_piece_and_is_stored_whole() {
     let app = spawn_app(StandinConfig::default(), &[]).await;
     let id = app.conversation("portuguese", "A1", "shopping").await;
-    let res = app.post("/chat/stream", json!({"conversation_id": id, "user_message": "eu é feliz"})).await;
+    let res = app
+        .post(
+            "/chat/stream",
+            json!({"conversation_id": id, "user_message": "eu é feliz"}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
     let rid = res.headers()["x-request-id"].to_str().unwrap().to_string();
     let events = sse_events(res).await;
     let names: Vec<&str> = events.iter().map(|(e, _)| e.as_str()).collect();
     assert_eq!(names.first(), Some(&"saved"));
     assert_eq!(names.last(), Some(&"done"));
     assert!(names.contains(&"corrections"));
-    let tokens: String = events.iter().filter(|(e, _)| e == "token").map(|(_, d)| d["text"].as_str().unwrap()).collect();
-    assert!(names.iter().filter(|n| **n == "token").count() > 1, "{names:?}");
+    let tokens: String = events
+        .iter()
+        .filter(|(e, _)| e == "token")
+        .map(|(_, d)| d["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.iter().filter(|n| **n == "token").count() > 1,
+        "{names:?}"
+    );
     let done = &events.last().unwrap().1;
     assert_eq!(done["assistant_message"].as_str().unwrap(), tokens);
     let messages = app.messages(id).await;
@@ -180,18 +306,38 @@ async fn a_streamed_reply_arrives_piece_by_piece_and_is_stored_whole() {
 
     // Spans from the spawned tasks reach the request's record.
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let record = app.engine.perf_store().recent(100).into_iter().find(|r| r.request_id == rid).unwrap();
+    let record = app
+        .engine
+        .perf_store()
+        .recent(100)
+        .into_iter()
+        .find(|r| r.request_id == rid)
+        .unwrap();
     let names: Vec<&str> = record.spans.iter().map(|s| s.name.as_str()).collect();
-    for want in ["chat.save_user_message", "chat.first_token", "chat.generate_response_llm", "chat.correct_text"] {
+    for want in [
+        "chat.save_user_message",
+        "chat.first_token",
+        "chat.generate_response_llm",
+        "chat.correct_text",
+    ] {
         assert!(names.contains(&want), "{want} missing from {names:?}");
     }
 }
 
 #[tokio::test]
 async fn a_stream_cut_short_keeps_the_learner_message_and_stores_no_half_reply() {
-    let app = spawn_app(StandinConfig::default(), &[("BABBLR_CORRECTION_MAX_LEVEL", "0")]).await;
+    let app = spawn_app(
+        StandinConfig::default(),
+        &[("BABBLR_CORRECTION_MAX_LEVEL", "0")],
+    )
+    .await;
     let id = app.conversation("german", "A1", "greetings").await;
-    let res = app.post("/chat/stream", json!({"conversation_id": id, "user_message": "Hallo, wie geht's? #fault:drop"})).await;
+    let res = app
+        .post(
+            "/chat/stream",
+            json!({"conversation_id": id, "user_message": "Hallo, wie geht's? #fault:drop"}),
+        )
+        .await;
     let events = sse_events(res).await;
     let (last, data) = events.last().unwrap();
     assert_eq!(last, "error", "{events:?}");
@@ -200,7 +346,12 @@ async fn a_stream_cut_short_keeps_the_learner_message_and_stores_no_half_reply()
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["role"], "user");
 
-    let res = app.post("/chat/stream", json!({"conversation_id": id, "user_message": "Hallo, wie geht's?"})).await;
+    let res = app
+        .post(
+            "/chat/stream",
+            json!({"conversation_id": id, "user_message": "Hallo, wie geht's?"}),
+        )
+        .await;
     assert_eq!(sse_events(res).await.last().unwrap().0, "done");
     assert_eq!(app.messages(id).await.len(), 3);
 }

@@ -33,13 +33,22 @@ pub struct Turn {
 
 impl Turn {
     pub fn system(content: impl Into<String>) -> Self {
-        Turn { role: TurnRole::System, content: content.into() }
+        Turn {
+            role: TurnRole::System,
+            content: content.into(),
+        }
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Turn { role: TurnRole::User, content: content.into() }
+        Turn {
+            role: TurnRole::User,
+            content: content.into(),
+        }
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        Turn { role: TurnRole::Assistant, content: content.into() }
+        Turn {
+            role: TurnRole::Assistant,
+            content: content.into(),
+        }
     }
 }
 
@@ -47,10 +56,20 @@ impl Turn {
 /// demo tutor answers from this.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Purpose {
-    Opening { language: Language, topic_id: String },
-    Reply { language: Language },
-    Correction { language: Language, text: String },
-    Translation { text: String },
+    Opening {
+        language: Language,
+        topic_id: String,
+    },
+    Reply {
+        language: Language,
+    },
+    Correction {
+        language: Language,
+        text: String,
+    },
+    Translation {
+        text: String,
+    },
 }
 
 /// A chat request to the model.
@@ -148,7 +167,9 @@ where
 /// Maps a reqwest error to what the learner is told.
 pub(crate) fn reqwest_error(e: &reqwest::Error, url: &str, hint: &str) -> Error {
     if e.is_timeout() {
-        Error::LlmTimeout(format!("The language model at {url} took too long to answer."))
+        Error::LlmTimeout(format!(
+            "The language model at {url} took too long to answer."
+        ))
     } else if e.is_connect() {
         Error::LlmUnavailable(format!("Cannot reach the language model at {url}. {hint}"))
     } else {

@@ -37,7 +37,10 @@ impl OllamaProvider {
             client,
             url: config.url.clone(),
             model: config.model.clone(),
-            keep_alive: serde_json::from_value(serde_json::Value::String(config.keep_alive.clone())).ok(),
+            keep_alive: serde_json::from_value(serde_json::Value::String(
+                config.keep_alive.clone(),
+            ))
+            .ok(),
             timeout: config.request_timeout,
             retries: config.retries,
         })
@@ -53,10 +56,12 @@ impl OllamaProvider {
     fn map_err(&self, e: OllamaError) -> Error {
         match e {
             OllamaError::ReqwestError(e) => reqwest_error(&e, &self.url, &self.hint()),
-            OllamaError::Other(body) if body.contains("not found") => Error::LlmUnavailable(format!(
-                "Ollama at {} does not have the model '{}'. Run `ollama pull {}`.",
-                self.url, self.model, self.model
-            )),
+            OllamaError::Other(body) if body.contains("not found") => {
+                Error::LlmUnavailable(format!(
+                    "Ollama at {} does not have the model '{}'. Run `ollama pull {}`.",
+                    self.url, self.model, self.model
+                ))
+            }
             other => Error::Llm(other.to_string()),
         }
     }
@@ -114,26 +119,35 @@ impl OllamaProvider {
         let timeout_error = self.timeout_error();
         // Each piece must come within the timeout; the stream must end with
         // `done: true`, or it was cut short.
-        let stream = futures::stream::unfold(Some((inner, timeout_error)), move |state| async move {
-            let (mut inner, timeout_error) = state?;
-            match tokio::time::timeout(timeout, inner.next()).await {
-                Err(_) => Some((Err(timeout_error), None)),
-                Ok(None) => Some((
-                    Err(Error::Llm("Ollama's stream ended before the reply was done".into())),
-                    None,
-                )),
-                Ok(Some(Err(()))) => Some((
-                    Err(Error::LlmUnavailable("The connection to Ollama broke mid-reply.".into())),
-                    None,
-                )),
-                Ok(Some(Ok(ChatMessageResponse { done: true, message, .. }))) => {
-                    // The last line may still carry text; then the stream ends.
-                    Some((Ok(message.content), None))
+        let stream =
+            futures::stream::unfold(Some((inner, timeout_error)), move |state| async move {
+                let (mut inner, timeout_error) = state?;
+                match tokio::time::timeout(timeout, inner.next()).await {
+                    Err(_) => Some((Err(timeout_error), None)),
+                    Ok(None) => Some((
+                        Err(Error::Llm(
+                            "Ollama's stream ended before the reply was done".into(),
+                        )),
+                        None,
+                    )),
+                    Ok(Some(Err(()))) => Some((
+                        Err(Error::LlmUnavailable(
+                            "The connection to Ollama broke mid-reply.".into(),
+                        )),
+                        None,
+                    )),
+                    Ok(Some(Ok(ChatMessageResponse {
+                        done: true,
+                        message,
+                        ..
+                    }))) => {
+                        // The last line may still carry text; then the stream ends.
+                        Some((Ok(message.content), None))
+                    }
+                    Ok(Some(Ok(r))) => Some((Ok(r.message.content), Some((inner, timeout_error)))),
                 }
-                Ok(Some(Ok(r))) => Some((Ok(r.message.content), Some((inner, timeout_error)))),
-            }
-        })
-        .filter(|piece| futures::future::ready(!matches!(piece, Ok(s) if s.is_empty())));
+            })
+            .filter(|piece| futures::future::ready(!matches!(piece, Ok(s) if s.is_empty())));
         Ok(Box::pin(stream))
     }
 
@@ -162,7 +176,10 @@ impl OllamaProvider {
                 let e = self.map_err(e);
                 ("unavailable", e.to_string())
             }
-            Err(_) => ("unavailable", format!("Ollama at {} did not answer in 3 s", self.url)),
+            Err(_) => (
+                "unavailable",
+                format!("Ollama at {} did not answer in 3 s", self.url),
+            ),
         };
         LlmHealth {
             status: status.into(),

@@ -60,17 +60,25 @@ impl OpenAiProvider {
     async fn post(&self, body: &Value) -> Result<reqwest::Response> {
         let hint = "Start your OpenAI-compatible server or check BABBLR_LLM_URL.";
         let res = with_retries(self.retries, || async {
-            let mut r = self.http.post(format!("{}/chat/completions", self.url)).json(body);
+            let mut r = self
+                .http
+                .post(format!("{}/chat/completions", self.url))
+                .json(body);
             if let Some(key) = &self.api_key {
                 r = r.bearer_auth(key);
             }
-            r.send().await.map_err(|e| reqwest_error(&e, &self.url, hint))
+            r.send()
+                .await
+                .map_err(|e| reqwest_error(&e, &self.url, hint))
         })
         .await?;
         if !res.status().is_success() {
             let status = res.status();
             let text = res.text().await.unwrap_or_default();
-            return Err(Error::Llm(format!("{status}: {}", text.chars().take(300).collect::<String>())));
+            return Err(Error::Llm(format!(
+                "{status}: {}",
+                text.chars().take(300).collect::<String>()
+            )));
         }
         Ok(res)
     }
@@ -106,39 +114,50 @@ impl OpenAiProvider {
         let timeout = self.timeout;
         let bytes = res.bytes_stream();
         // SSE: `data: {json}` lines, ending with `data: [DONE]`.
-        let stream = futures::stream::unfold(
-            Some((bytes, Vec::<u8>::new())),
-            move |state| async move {
+        let stream =
+            futures::stream::unfold(Some((bytes, Vec::<u8>::new())), move |state| async move {
                 let (mut bytes, mut buf) = state?;
                 loop {
                     if let Some(pos) = buf.iter().position(|b| *b == b'\n') {
                         let line: Vec<u8> = buf.drain(..=pos).collect();
                         let line = String::from_utf8_lossy(&line);
-                        let Some(data) = line.trim().strip_prefix("data:") else { continue };
+                        let Some(data) = line.trim().strip_prefix("data:") else {
+                            continue;
+                        };
                         let data = data.trim();
                         if data == "[DONE]" {
                             return None;
                         }
                         let piece = serde_json::from_str::<Value>(data)
                             .ok()
-                            .and_then(|v| v["choices"][0]["delta"]["content"].as_str().map(str::to_string))
+                            .and_then(|v| {
+                                v["choices"][0]["delta"]["content"]
+                                    .as_str()
+                                    .map(str::to_string)
+                            })
                             .unwrap_or_default();
                         return Some((Ok(piece), Some((bytes, buf))));
                     }
                     match tokio::time::timeout(timeout, bytes.next()).await {
-                        Err(_) => return Some((Err(Error::LlmTimeout("the model stopped sending".into())), None)),
+                        Err(_) => {
+                            return Some((
+                                Err(Error::LlmTimeout("the model stopped sending".into())),
+                                None,
+                            ))
+                        }
                         Ok(Some(Ok(chunk))) => buf.extend_from_slice(&chunk),
                         Ok(Some(Err(_))) | Ok(None) => {
                             return Some((
-                                Err(Error::LlmUnavailable("The model server's stream broke mid-reply.".into())),
+                                Err(Error::LlmUnavailable(
+                                    "The model server's stream broke mid-reply.".into(),
+                                )),
                                 None,
                             ))
                         }
                     }
                 }
-            },
-        )
-        .filter(|piece| futures::future::ready(!matches!(piece, Ok(s) if s.is_empty())));
+            })
+            .filter(|piece| futures::future::ready(!matches!(piece, Ok(s) if s.is_empty())));
         Ok(Box::pin(stream))
     }
 
@@ -148,7 +167,10 @@ impl OpenAiProvider {
     }
 
     pub async fn health(&self) -> LlmHealth {
-        let mut r = self.http.get(format!("{}/models", self.url)).timeout(Duration::from_secs(3));
+        let mut r = self
+            .http
+            .get(format!("{}/models", self.url))
+            .timeout(Duration::from_secs(3));
         if let Some(key) = &self.api_key {
             r = r.bearer_auth(key);
         }

@@ -32,12 +32,17 @@ impl ScriptedProvider {
                 serde_json::json!({"message": message, "translation": translation}).to_string()
             }
             Purpose::Reply { language } => {
-                let last = req.turns.last().map(|t| t.content.as_str()).unwrap_or_default();
+                let last = req
+                    .turns
+                    .last()
+                    .map(|t| t.content.as_str())
+                    .unwrap_or_default();
                 demo::reply(*language, last).0.to_string()
             }
             Purpose::Correction { language, text } => {
                 let (corrected_text, corrections) = corrections::rule_based(*language, text);
-                serde_json::json!({"corrected_text": corrected_text, "corrections": corrections}).to_string()
+                serde_json::json!({"corrected_text": corrected_text, "corrections": corrections})
+                    .to_string()
             }
             Purpose::Translation { text } => {
                 demo::translate(text).unwrap_or_else(|| format!("(demo translation) {text}"))

@@ -50,7 +50,10 @@ impl Default for StandinConfig {
 /// The stand-in's routes.
 pub fn router(config: StandinConfig) -> Router {
     Router::new()
-        .route("/api/version", get(|| async { Json(json!({"version": "0.0.0-babblr-standin"})) }))
+        .route(
+            "/api/version",
+            get(|| async { Json(json!({"version": "0.0.0-babblr-standin"})) }),
+        )
         .route("/api/tags", get(tags))
         .route("/api/show", post(show))
         .route("/api/chat", post(chat))
@@ -59,7 +62,10 @@ pub fn router(config: StandinConfig) -> Router {
 }
 
 /// Serves on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, config: StandinConfig) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: StandinConfig,
+) -> std::io::Result<()> {
     axum::serve(listener, router(config)).await
 }
 
@@ -79,7 +85,11 @@ fn now_rfc3339() -> String {
 }
 
 fn model_not_found(model: &str) -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({"error": format!("model '{model}' not found")}))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": format!("model '{model}' not found")})),
+    )
+        .into_response()
 }
 
 async fn tags(State(cfg): Shared) -> Json<Value> {
@@ -92,7 +102,10 @@ async fn tags(State(cfg): Shared) -> Json<Value> {
 }
 
 async fn show(State(cfg): Shared, Json(body): Json<Value>) -> Response {
-    let name = body["name"].as_str().or(body["model"].as_str()).unwrap_or_default();
+    let name = body["name"]
+        .as_str()
+        .or(body["model"].as_str())
+        .unwrap_or_default();
     if !cfg.models.iter().any(|m| m == name) {
         return model_not_found(name);
     }
@@ -148,12 +161,17 @@ fn plan(cfg: &StandinConfig, body: &Value, messages: &[Value], prompt: Option<&s
         json!({"corrected_text": corrected_text, "corrections": corrections}).to_string()
     } else if wants("translation") {
         let topic = topics().iter().find(|t| system.contains(&t.roleplay));
-        let (message, translation) = demo::opening(language, topic.map(|t| t.id.as_str()).unwrap_or(""));
+        let (message, translation) =
+            demo::opening(language, topic.map(|t| t.id.as_str()).unwrap_or(""));
         json!({"message": message, "translation": translation}).to_string()
     } else if system.starts_with("Translate") {
         demo::translate(&last_user).unwrap_or_else(|| format!("(stand-in translation) {last_user}"))
     } else {
-        let language = if system.is_empty() { Language::English } else { language };
+        let language = if system.is_empty() {
+            Language::English
+        } else {
+            language
+        };
         demo::reply(language, &last_user).0.to_string()
     };
     Plan {
@@ -188,14 +206,22 @@ fn merge(mut a: Value, b: Value) -> Value {
 
 /// Runs a plan: the fault, the delays, then one object or an NDJSON stream.
 /// `piece` wraps a piece of text as a chat or generate line.
-async fn answer(cfg: Arc<StandinConfig>, plan: Plan, piece: fn(&str, &str, bool) -> Value) -> Response {
+async fn answer(
+    cfg: Arc<StandinConfig>,
+    plan: Plan,
+    piece: fn(&str, &str, bool) -> Value,
+) -> Response {
     let started = Instant::now();
-    if !cfg.models.iter().any(|m| *m == plan.model) {
+    if !cfg.models.contains(&plan.model) {
         return model_not_found(&plan.model);
     }
     match plan.fault.as_deref() {
         Some("500") => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "stand-in fault: 500"}))).into_response()
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"error": "stand-in fault: 500"})),
+            )
+                .into_response()
         }
         Some("hang") => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -206,7 +232,10 @@ async fn answer(cfg: Arc<StandinConfig>, plan: Plan, piece: fn(&str, &str, bool)
     if !plan.stream {
         tokio::time::sleep(cfg.token_delay * plan.pieces.len() as u32).await;
         let text = plan.pieces.concat();
-        let body = merge(piece(&plan.model, &text, true), stats(started, plan.pieces.len()));
+        let body = merge(
+            piece(&plan.model, &text, true),
+            stats(started, plan.pieces.len()),
+        );
         return Json(body).into_response();
     }
     let drop_after = (plan.fault.as_deref() == Some("drop")).then_some(2);
@@ -217,7 +246,10 @@ async fn answer(cfg: Arc<StandinConfig>, plan: Plan, piece: fn(&str, &str, bool)
         let model = model.clone();
         async move {
             if drop_after == Some(i) {
-                return Some((Err(std::io::Error::other("stand-in fault: connection dropped")), (usize::MAX, pieces)));
+                return Some((
+                    Err(std::io::Error::other("stand-in fault: connection dropped")),
+                    (usize::MAX, pieces),
+                ));
             }
             if i > count {
                 return None;
@@ -258,7 +290,11 @@ async fn chat(State(cfg): Shared, Json(body): Json<Value>) -> Response {
         if !cfg.models.iter().any(|m| m == model) {
             return model_not_found(model);
         }
-        return Json(merge(chat_line(model, "", true), json!({"done_reason": "load"}))).into_response();
+        return Json(merge(
+            chat_line(model, "", true),
+            json!({"done_reason": "load"}),
+        ))
+        .into_response();
     }
     let plan = plan(&cfg, &body, &messages, None);
     answer(cfg, plan, chat_line).await

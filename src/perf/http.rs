@@ -87,7 +87,8 @@ fn request_id(headers: &HeaderMap) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 128
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
         })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
@@ -96,7 +97,13 @@ fn request_id(headers: &HeaderMap) -> String {
 /// A span name as a `Server-Timing` metric name (an HTTP token).
 pub fn header_safe(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -104,12 +111,21 @@ pub fn header_safe(name: &str) -> String {
 pub fn server_timing(total_ms: f64, spans: &[SpanTiming]) -> String {
     let mut out = format!("total;dur={}", fmt_ms(total_ms));
     for s in spans.iter().take(MAX_TIMING_ENTRIES) {
-        out.push_str(&format!(", {};dur={}", header_safe(&s.name), fmt_ms(s.duration_ms)));
+        out.push_str(&format!(
+            ", {};dur={}",
+            header_safe(&s.name),
+            fmt_ms(s.duration_ms)
+        ));
     }
     out
 }
 
-fn set_timing_headers(headers: &mut HeaderMap, request_id: &str, total_ms: f64, spans: &[SpanTiming]) {
+fn set_timing_headers(
+    headers: &mut HeaderMap,
+    request_id: &str,
+    total_ms: f64,
+    spans: &[SpanTiming],
+) {
     let pairs = [
         ("x-response-time", format!("{}ms", fmt_ms(total_ms))),
         ("server-timing", server_timing(total_ms, spans)),
@@ -139,7 +155,13 @@ struct Completion {
 
 impl Completion {
     fn finish(self) {
-        let Completion { span, trace, store, start, mut record } = self;
+        let Completion {
+            span,
+            trace,
+            store,
+            start,
+            mut record,
+        } = self;
         let total_ms = start.elapsed().as_secs_f64() * 1000.0;
         record.total_ms = total_ms;
         record.spans = trace.as_ref().map(|t| t.spans()).unwrap_or_default();

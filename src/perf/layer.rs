@@ -36,7 +36,10 @@ impl RequestTrace {
     }
 
     fn push(&self, timing: SpanTiming) {
-        self.spans.lock().unwrap_or_else(|e| e.into_inner()).push(timing);
+        self.spans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(timing);
     }
 }
 
@@ -182,6 +185,12 @@ where
             }
             None => "-",
         };
-        perf_event!(*meta.level(), request_id, "[PERF] {} - DONE in {}ms", name, fmt_ms(duration_ms));
+        perf_event!(
+            *meta.level(),
+            request_id,
+            "[PERF] {} - DONE in {}ms",
+            name,
+            fmt_ms(duration_ms)
+        );
     }
 }

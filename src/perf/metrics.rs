@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 /// Bucket bounds in seconds: from a fast DB write to a slow first LLM call.
 const BUCKETS: &[f64] = &[
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0,
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0,
+    60.0,
 ];
 
 /// Installs the process-wide Prometheus recorder once and returns its handle.
@@ -26,7 +27,8 @@ pub fn handle() -> &'static PrometheusHandle {
 
 /// Records one finished perf span.
 pub fn record_span(name: &'static str, duration_ms: f64) {
-    metrics::histogram!("babblr_span_duration_seconds", "span" => name).record(duration_ms / 1000.0);
+    metrics::histogram!("babblr_span_duration_seconds", "span" => name)
+        .record(duration_ms / 1000.0);
 }
 
 /// Records one finished HTTP request.

@@ -29,6 +29,7 @@ where
 /// Installs the subscriber for the process, printing to stdout, filtered by
 /// `RUST_LOG` (or [`DEFAULT_FILTER`]). A second call does nothing.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let _ = tracing::subscriber::set_global_default(build(filter, std::io::stdout));
 }

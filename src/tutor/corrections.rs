@@ -40,19 +40,43 @@ fn known_mistakes(language: Language) -> &'static [(&'static str, &'static str, 
     match language {
         Language::Spanish => &[
             ("yo es", "yo soy", "With 'yo', the verb 'ser' is 'soy'."),
-            ("yo tiene", "yo tengo", "With 'yo', the verb 'tener' is 'tengo'."),
-            ("yo estas", "yo estoy", "With 'yo', the verb 'estar' is 'estoy'."),
+            (
+                "yo tiene",
+                "yo tengo",
+                "With 'yo', the verb 'tener' is 'tengo'.",
+            ),
+            (
+                "yo estas",
+                "yo estoy",
+                "With 'yo', the verb 'estar' is 'estoy'.",
+            ),
         ],
         Language::French => &[
-            ("je suis 20 ans", "j'ai 20 ans", "Age uses 'avoir' in French."),
+            (
+                "je suis 20 ans",
+                "j'ai 20 ans",
+                "Age uses 'avoir' in French.",
+            ),
             ("je va", "je vais", "With 'je', 'aller' is 'vais'."),
         ],
         Language::German => &[
-            ("ich habe gegangen", "ich bin gegangen", "'gehen' forms the perfect with 'sein'."),
+            (
+                "ich habe gegangen",
+                "ich bin gegangen",
+                "'gehen' forms the perfect with 'sein'.",
+            ),
             ("ich bist", "ich bin", "With 'ich', 'sein' is 'bin'."),
         ],
-        Language::Italian => &[("io sono fame", "io ho fame", "Hunger uses 'avere' in Italian.")],
-        Language::Dutch => &[("ik ben honger", "ik heb honger", "Hunger uses 'hebben' in Dutch.")],
+        Language::Italian => &[(
+            "io sono fame",
+            "io ho fame",
+            "Hunger uses 'avere' in Italian.",
+        )],
+        Language::Dutch => &[(
+            "ik ben honger",
+            "ik heb honger",
+            "Hunger uses 'hebben' in Dutch.",
+        )],
         Language::Portuguese => &[("eu é", "eu sou", "With 'eu', the verb 'ser' is 'sou'.")],
         Language::English => &[
             ("i is", "I am", "With 'I', the verb 'to be' is 'am'."),
@@ -83,11 +107,19 @@ pub fn rule_based(language: Language, text: &str) -> (String, Vec<Correction>) {
     }
     if let Some(first) = corrected.chars().next() {
         if first.is_lowercase() {
-            let word = corrected.split_whitespace().next().unwrap_or_default().to_string();
+            let word = corrected
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let mut fixed: String = first.to_uppercase().collect();
             fixed.push_str(&corrected[first.len_utf8()..]);
             corrected = fixed;
-            let fixed_word = corrected.split_whitespace().next().unwrap_or_default().to_string();
+            let fixed_word = corrected
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
             out.push(Correction {
                 original: word,
                 corrected: fixed_word,
@@ -97,7 +129,11 @@ pub fn rule_based(language: Language, text: &str) -> (String, Vec<Correction>) {
         }
     }
     if !corrected.is_empty() && !corrected.ends_with(['.', '!', '?', '…', '"', ')']) {
-        let last = corrected.split_whitespace().last().unwrap_or_default().to_string();
+        let last = corrected
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_string();
         corrected.push('.');
         out.push(Correction {
             original: last.clone(),
@@ -143,7 +179,11 @@ mod tests {
         let kinds: Vec<_> = c.iter().map(|c| c.kind).collect();
         assert_eq!(
             kinds,
-            [CorrectionKind::Grammar, CorrectionKind::Spelling, CorrectionKind::Punctuation]
+            [
+                CorrectionKind::Grammar,
+                CorrectionKind::Spelling,
+                CorrectionKind::Punctuation
+            ]
         );
         let (text, c) = rule_based(Language::English, "All good here.");
         assert_eq!(text, "All good here.");

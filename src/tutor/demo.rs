@@ -12,12 +12,42 @@ const ENGLISH: [&str; 4] = [
 
 fn replies(language: Language) -> [&'static str; 4] {
     match language {
-        Language::Spanish => ["¡Qué interesante! Cuéntame más.", "Ya veo. ¿Y qué piensas tú?", "¡Genial! ¿Qué más te gusta?", "¿De verdad? ¿Por qué?"],
-        Language::French => ["C'est intéressant ! Raconte-moi plus.", "Je vois. Et qu'en penses-tu ?", "Super ! Qu'est-ce que tu aimes d'autre ?", "Vraiment ? Pourquoi ?"],
-        Language::German => ["Das ist interessant! Erzähl mir mehr.", "Ich verstehe. Und was denkst du darüber?", "Toll! Was magst du noch?", "Wirklich? Warum?"],
-        Language::Italian => ["Che interessante! Raccontami di più.", "Capisco. E tu cosa ne pensi?", "Fantastico! Cos'altro ti piace?", "Davvero? Perché?"],
-        Language::Dutch => ["Wat interessant! Vertel me meer.", "Ik begrijp het. En wat vind jij ervan?", "Leuk! Wat vind je nog meer leuk?", "Echt waar? Waarom?"],
-        Language::Portuguese => ["Que interessante! Conte-me mais.", "Entendo. E o que você acha?", "Ótimo! Do que mais você gosta?", "Sério? Por quê?"],
+        Language::Spanish => [
+            "¡Qué interesante! Cuéntame más.",
+            "Ya veo. ¿Y qué piensas tú?",
+            "¡Genial! ¿Qué más te gusta?",
+            "¿De verdad? ¿Por qué?",
+        ],
+        Language::French => [
+            "C'est intéressant ! Raconte-moi plus.",
+            "Je vois. Et qu'en penses-tu ?",
+            "Super ! Qu'est-ce que tu aimes d'autre ?",
+            "Vraiment ? Pourquoi ?",
+        ],
+        Language::German => [
+            "Das ist interessant! Erzähl mir mehr.",
+            "Ich verstehe. Und was denkst du darüber?",
+            "Toll! Was magst du noch?",
+            "Wirklich? Warum?",
+        ],
+        Language::Italian => [
+            "Che interessante! Raccontami di più.",
+            "Capisco. E tu cosa ne pensi?",
+            "Fantastico! Cos'altro ti piace?",
+            "Davvero? Perché?",
+        ],
+        Language::Dutch => [
+            "Wat interessant! Vertel me meer.",
+            "Ik begrijp het. En wat vind jij ervan?",
+            "Leuk! Wat vind je nog meer leuk?",
+            "Echt waar? Waarom?",
+        ],
+        Language::Portuguese => [
+            "Que interessante! Conte-me mais.",
+            "Entendo. E o que você acha?",
+            "Ótimo! Do que mais você gosta?",
+            "Sério? Por quê?",
+        ],
         Language::English => ENGLISH,
     }
 }
@@ -77,6 +107,9 @@ mod tests {
         let (es, en) = opening(Language::Spanish, "greetings");
         assert!(es.contains("Hola"));
         assert_eq!(translate(&es), Some(en));
-        assert_eq!(language_in_prompt("You are a friendly German tutor"), Language::German);
+        assert_eq!(
+            language_in_prompt("You are a friendly German tutor"),
+            Language::German
+        );
     }
 }

@@ -57,7 +57,12 @@ pub fn opening_schema() -> Value {
 }
 
 /// Asks for the tutor's first message, with a translation into `native`.
-pub fn opening_request(language: Language, level: CefrLevel, topic: &Topic, native: Language) -> LlmRequest {
+pub fn opening_request(
+    language: Language,
+    level: CefrLevel,
+    topic: &Topic,
+    native: Language,
+) -> LlmRequest {
     let text = topic.text(language);
     let example = text.starters.first().cloned().unwrap_or_default();
     LlmRequest {
@@ -81,7 +86,12 @@ pub fn opening_request(language: Language, level: CefrLevel, topic: &Topic, nati
 }
 
 /// Asks for the tutor's next reply given the conversation so far.
-pub fn reply_request(language: Language, level: CefrLevel, topic: &Topic, history: &[Message]) -> LlmRequest {
+pub fn reply_request(
+    language: Language,
+    level: CefrLevel,
+    topic: &Topic,
+    history: &[Message],
+) -> LlmRequest {
     let mut turns = vec![Turn::system(system_prompt(language, level, topic))];
     turns.extend(history_turns(history));
     LlmRequest {
@@ -116,7 +126,12 @@ pub fn corrections_schema() -> Value {
 }
 
 /// Asks for the mistakes in one learner message.
-pub fn correction_request(language: Language, level: CefrLevel, text: &str, native: Language) -> LlmRequest {
+pub fn correction_request(
+    language: Language,
+    level: CefrLevel,
+    text: &str,
+    native: Language,
+) -> LlmRequest {
     LlmRequest {
         turns: vec![
             Turn::system(format!(
@@ -151,7 +166,9 @@ pub fn translation_request(language: Language, text: &str, native: Language) -> 
             Turn::user(text.to_string()),
         ],
         json_schema: None,
-        purpose: Purpose::Translation { text: text.to_string() },
+        purpose: Purpose::Translation {
+            text: text.to_string(),
+        },
     }
 }
 
@@ -160,7 +177,10 @@ pub fn translation_request(language: Language, text: &str, native: Language) -> 
 pub fn parse_opening(raw: &str) -> (String, Option<String>) {
     if let Some(v) = super::corrections::extract_json(raw) {
         if let Some(message) = v["message"].as_str().filter(|m| !m.trim().is_empty()) {
-            let translation = v["translation"].as_str().map(str::to_string).filter(|t| !t.trim().is_empty());
+            let translation = v["translation"]
+                .as_str()
+                .map(str::to_string)
+                .filter(|t| !t.trim().is_empty());
             return (message.trim().to_string(), translation);
         }
     }
@@ -183,7 +203,8 @@ mod tests {
 
     #[test]
     fn opening_answers_parse_with_or_without_json() {
-        let (m, t) = parse_opening("```json\n{\"message\": \"¡Hola!\", \"translation\": \"Hi!\"}\n```");
+        let (m, t) =
+            parse_opening("```json\n{\"message\": \"¡Hola!\", \"translation\": \"Hi!\"}\n```");
         assert_eq!((m.as_str(), t.as_deref()), ("¡Hola!", Some("Hi!")));
         let (m, t) = parse_opening("¡Hola! ¿Qué tal?");
         assert_eq!((m.as_str(), t), ("¡Hola! ¿Qué tal?", None));

@@ -28,7 +28,13 @@ fn ui_timer(name: &'static str) -> impl FnOnce() {
 #[component]
 pub fn ConversationPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
 
     let conversation = RwSignal::new(None::<Conversation>);
     let messages = RwSignal::new(Vec::<Message>::new());
@@ -42,7 +48,14 @@ pub fn ConversationPage() -> impl IntoView {
         opening.set(true);
         spawn_local(async move {
             let done = ui_timer("ui.opening_message");
-            match initial_message(c.id, c.language.id().into(), c.difficulty_level.id().into(), c.topic_id.clone()).await {
+            match initial_message(
+                c.id,
+                c.language.id().into(),
+                c.difficulty_level.id().into(),
+                c.topic_id.clone(),
+            )
+            .await
+            {
                 Ok(r) => messages.update(|ms| {
                     ms.push(Message {
                         id: r.message_id,
@@ -85,7 +98,9 @@ pub fn ConversationPage() -> impl IntoView {
         if text.is_empty() || sending.get_untracked() {
             return;
         }
-        let Some(c) = conversation.get_untracked() else { return };
+        let Some(c) = conversation.get_untracked() else {
+            return;
+        };
         sending.set(true);
         error.set(None);
         failed_text.set(None);
@@ -135,8 +150,15 @@ pub fn ConversationPage() -> impl IntoView {
 
     let title = move || {
         conversation.get().map(|c| {
-            let name = topic(&c.topic_id).map(|t| t.text(c.language).name.clone()).unwrap_or(c.topic_id.clone());
-            format!("{} · {} · {}", c.language.english_name(), c.difficulty_level, name)
+            let name = topic(&c.topic_id)
+                .map(|t| t.text(c.language).name.clone())
+                .unwrap_or(c.topic_id.clone());
+            format!(
+                "{} · {} · {}",
+                c.language.english_name(),
+                c.difficulty_level,
+                name
+            )
         })
     };
 
@@ -184,7 +206,11 @@ pub fn ConversationPage() -> impl IntoView {
 /// One message: the text, and for the learner their corrections, for the
 /// tutor a translation toggle and a speak button.
 #[component]
-fn MessageBubble(message: Message, conversation: RwSignal<Option<Conversation>>, messages: RwSignal<Vec<Message>>) -> impl IntoView {
+fn MessageBubble(
+    message: Message,
+    conversation: RwSignal<Option<Conversation>>,
+    messages: RwSignal<Vec<Message>>,
+) -> impl IntoView {
     let show_translation = RwSignal::new(false);
     let translating = RwSignal::new(false);
     let is_user = message.role == Role::User;
@@ -192,14 +218,18 @@ fn MessageBubble(message: Message, conversation: RwSignal<Option<Conversation>>,
     let content = message.content.clone();
     let translation = message.translation.clone();
     let corrections = message.corrections.clone().unwrap_or_default();
-    let corrected = message.corrected_text.clone().filter(|c| *c != message.content);
+    let corrected = message
+        .corrected_text
+        .clone()
+        .filter(|c| *c != message.content);
 
     let toggle_translation = move |_| {
         if show_translation.get_untracked() {
             show_translation.set(false);
             return;
         }
-        let has = messages.with_untracked(|ms| ms.iter().any(|m| m.id == id && m.translation.is_some()));
+        let has =
+            messages.with_untracked(|ms| ms.iter().any(|m| m.id == id && m.translation.is_some()));
         if has {
             show_translation.set(true);
             return;
@@ -221,7 +251,10 @@ fn MessageBubble(message: Message, conversation: RwSignal<Option<Conversation>>,
     let speak = move |_| {
         #[cfg(feature = "hydrate")]
         if let (Some(c), Some(w)) = (conversation.get_untracked(), web_sys::window()) {
-            if let (Ok(synth), Ok(u)) = (w.speech_synthesis(), web_sys::SpeechSynthesisUtterance::new_with_text(&speak_text)) {
+            if let (Ok(synth), Ok(u)) = (
+                w.speech_synthesis(),
+                web_sys::SpeechSynthesisUtterance::new_with_text(&speak_text),
+            ) {
                 u.set_lang(c.language.iso());
                 synth.cancel();
                 synth.speak(&u);
@@ -240,7 +273,7 @@ fn MessageBubble(message: Message, conversation: RwSignal<Option<Conversation>>,
                         <button type="button" class="link" on:click=toggle_translation aria-pressed=move || show_translation.get().to_string()>
                             {move || if translating.get() { "Translating…" } else if show_translation.get() { "Hide translation" } else { "Translate" }}
                         </button>
-                        <button type="button" class="link" on:click=speak aria-label="Read aloud">"🔊 Listen"</button>
+                        <button type="button" class="link" on:click=speak aria-label="Read aloud">"Listen"</button>
                     </div>
                     <Show when=move || show_translation.get()>
                         <p class="translation muted">{translation.clone()}</p>

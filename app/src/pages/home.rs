@@ -38,7 +38,11 @@ pub fn HomePage() -> impl IntoView {
 
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        create.dispatch((language.get_untracked(), level.get_untracked(), topic_id.get_untracked()));
+        create.dispatch((
+            language.get_untracked(),
+            level.get_untracked(),
+            topic_id.get_untracked(),
+        ));
     };
 
     view! {

@@ -24,7 +24,10 @@ pub fn init_tracing() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let filter = tracing_subscriber_filter("off");
-        let _ = tracing::subscriber::set_global_default(babblr::perf::subscriber::build(filter, std::io::sink));
+        let _ = tracing::subscriber::set_global_default(babblr::perf::subscriber::build(
+            filter,
+            std::io::sink,
+        ));
         let _ = babblr::perf::metrics::handle();
     });
 }
@@ -38,7 +41,10 @@ pub fn settings(standin: SocketAddr, dir: &tempfile::TempDir) -> HashMap<String,
     let db = dir.path().join("babblr.db");
     [
         ("BABBLR_LLM_URL".to_string(), format!("http://{standin}")),
-        ("DATABASE_URL".to_string(), format!("sqlite://{}", db.display())),
+        (
+            "DATABASE_URL".to_string(),
+            format!("sqlite://{}", db.display()),
+        ),
         ("BABBLR_LLM_WARMUP".to_string(), "0".to_string()),
         ("BABBLR_LLM_RETRIES".to_string(), "0".to_string()),
         ("LEPTOS_SITE_ROOT".to_string(), site_root()),
@@ -55,7 +61,9 @@ pub fn site_root() -> String {
 /// Starts a stand-in and a server; `overrides` replace settings.
 pub async fn spawn_app(standin_config: StandinConfig, overrides: &[(&str, &str)]) -> TestApp {
     init_tracing();
-    let standin = standin::spawn(standin_config).await.expect("stand-in starts");
+    let standin = standin::spawn(standin_config)
+        .await
+        .expect("stand-in starts");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut vars = settings(standin, &dir);
     for (k, v) in overrides {
@@ -65,7 +73,11 @@ pub async fn spawn_app(standin_config: StandinConfig, overrides: &[(&str, &str)]
 }
 
 /// Starts a server with exactly these settings.
-pub async fn spawn_with(vars: HashMap<String, String>, standin: SocketAddr, dir: tempfile::TempDir) -> TestApp {
+pub async fn spawn_with(
+    vars: HashMap<String, String>,
+    standin: SocketAddr,
+    dir: tempfile::TempDir,
+) -> TestApp {
     init_tracing();
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test config");
     let engine = Engine::new(config).await.expect("engine starts");
@@ -87,11 +99,20 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.http.post(self.url(path)).json(&body).send().await.expect("request sent")
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).send().await.expect("request sent")
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Creates a conversation and returns its id.
@@ -103,7 +124,9 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), 200, "create conversation");
-        res.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap()
+        res.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
     }
 
     /// The stored messages of a conversation.

@@ -1,0 +1,128 @@
+import { test, expect, Page } from '@playwright/test';
+
+/** Waits until the WASM has hydrated the page. */
+async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="true"]');
+}
+
+test('a learner starts, chats, reopens and deletes a conversation', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Practise a language by talking' })).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/home.png', fullPage: true });
+
+  await page.getByLabel('Language').selectOption('french');
+  await page.getByLabel('Level').selectOption('A2');
+  await expect(page.locator('select[name="topic_id"] option[value="restaurant"]')).toHaveText(/Au restaurant/);
+  await page.getByLabel('Topic').selectOption('restaurant');
+  await page.getByRole('button', { name: 'Start conversation' }).click();
+
+  await expect(page).toHaveURL(/\/c\/\d+$/);
+  await expect(page.locator('.conversation-title')).toHaveText(/French · A2 · Au restaurant/);
+  const opening = page.locator('li.message.assistant').first();
+  await expect(opening).toContainText('Bonsoir');
+
+  const input = page.getByLabel('Your message');
+  await input.fill('je va au restaurant');
+  await input.press('Enter');
+
+  const mine = page.locator('li.message.user').first();
+  await expect(mine).toContainText('je va au restaurant');
+  await expect(mine.locator('.corrections')).toContainText('je vais');
+  await expect(mine.locator('.chip.grammar')).toBeVisible();
+  await expect(page.locator('li.message.assistant')).toHaveCount(2);
+  await page.screenshot({ path: 'test-results/screens/conversation.png', fullPage: true });
+
+  // The translation toggle fetches and shows the learner-language text.
+  await opening.getByRole('button', { name: 'Translate' }).click();
+  await expect(opening.locator('.translation')).not.toBeEmpty();
+
+  const url = page.url();
+  await page.goto('/');
+  await hydrated(page);
+  const item = page.locator('li.conversation-item');
+  await expect(item).toHaveCount(1);
+  await expect(item).toContainText('French');
+  await expect(item).toContainText('3 messages');
+  await item.locator('a.open').click();
+  await expect(page).toHaveURL(url);
+  await expect(page.locator('li.message')).toHaveCount(3);
+  await expect(page.locator('li.message.user .corrections')).toContainText('je vais');
+
+  await page.goto('/');
+  await hydrated(page);
+  page.once('dialog', (d) => d.accept());
+  await page.locator('li.conversation-item button.delete').click();
+  await expect(page.locator('li.conversation-item')).toHaveCount(0);
+  await expect(page.getByText('No conversations yet')).toBeVisible();
+});
+
+test('BabblrPerf times every API call with backend times', async ({ page }) => {
+  await page.goto('/');
+  await hydrated(page);
+  expect(await page.evaluate(() => typeof (window as any).BabblrPerf)).toBe('object');
+  await page.evaluate(() => (window as any).BabblrPerf.enable());
+  await page.reload();
+  await hydrated(page);
+  expect(await page.evaluate(() => (window as any).BabblrPerf.isEnabled())).toBe(true);
+
+  const logs: string[] = [];
+  page.on('console', (m) => logs.push(m.text()));
+  await page.getByLabel('Language').selectOption('german');
+  await page.getByRole('button', { name: 'Start conversation' }).click();
+  await expect(page.locator('li.message.assistant')).toHaveCount(1);
+  const input = page.getByLabel('Your message');
+  await input.fill('ich bist müde');
+  await input.press('Enter');
+  await expect(page.locator('li.message.assistant')).toHaveCount(2);
+
+  const measures = await page.evaluate(() => (window as any).BabblrPerf.getMeasures());
+  const chat = measures.find((m: any) => m.name === 'api.POST./chat');
+  expect(chat, JSON.stringify(measures)).toBeTruthy();
+  expect(chat.backend_ms).toBeGreaterThan(0);
+  expect(chat.duration).toBeGreaterThanOrEqual(chat.backend_ms);
+  expect(measures.some((m: any) => m.name === 'api.POST./conversations')).toBe(true);
+
+  const entries = await page.evaluate(() =>
+    performance.getEntriesByType('measure').map((e: any) => ({ name: e.name, detail: e.detail })));
+  const entry = entries.find((e) => e.name === 'api.POST./chat');
+  expect(entry?.detail?.backend_ms).toBeGreaterThan(0);
+  expect(entry?.detail?.server_timing.map((s: any) => s.name)).toContain('chat.generate_response_llm');
+  expect(entry?.detail?.request_id).toMatch(/^[0-9a-f]{32}$/);
+  expect(entries.some((e) => e.name === 'ui.send_to_reply')).toBe(true);
+
+  expect(logs.some((l) => /^\[PERF\] api\.POST\.\/chat - Backend: \d+\.\d{2}ms, Network\+Frontend: \d+\.\d{2}ms$/.test(l)), logs.join('\n')).toBe(true);
+
+  const report = await page.evaluate(() => (window as any).BabblrPerf.report());
+  const row = report.find((r: any) => r.name === 'api.POST./chat');
+  expect(row.count).toBe(1);
+  expect(row.p95).toBeGreaterThanOrEqual(row.p50);
+  const exported = JSON.parse(await page.evaluate(() => (window as any).BabblrPerf.exportJson()));
+  expect(exported.measures.length).toBe(measures.length);
+
+  await page.evaluate(() => (window as any).BabblrPerf.logEvent('user_clicked_send', { from: 'test' }));
+  expect(await page.evaluate(() => (window as any).BabblrPerf.getMeasures().some((m: any) => m.name === 'user_clicked_send'))).toBe(true);
+  await page.evaluate(() => (window as any).BabblrPerf.clear());
+  expect(await page.evaluate(() => (window as any).BabblrPerf.getMeasures().length)).toBe(0);
+  await page.evaluate(() => (window as any).BabblrPerf.disable());
+  await page.reload();
+  await hydrated(page);
+  expect(await page.evaluate(() => (window as any).BabblrPerf.isEnabled())).toBe(false);
+});
+
+test('the perf page draws the spans of requests just made', async ({ page, request }) => {
+  const created = await request.post('/conversations', {
+    data: { language: 'spanish', difficulty_level: 'A1', topic_id: 'greetings' },
+  });
+  expect(created.status()).toBe(200);
+  const { id } = await created.json();
+  const chat = await request.post('/chat', { data: { conversation_id: id, user_message: 'yo es Ana' } });
+  expect(chat.status()).toBe(200);
+
+  await page.goto('/perf');
+  await hydrated(page);
+  const row = page.locator('tr.request-row', { hasText: 'POST /chat' }).first();
+  await expect(row).toBeVisible();
+  await expect(row.locator('.span-bar', { hasText: 'chat.generate_response_llm' })).toBeVisible();
+  await page.screenshot({ path: 'test-results/screens/perf.png', fullPage: true });
+});
