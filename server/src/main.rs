@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
 }
 
 async fn serve() -> ExitCode {
-    perf::subscriber::init();
+    let _otel = perf::subscriber::init();
     let _ = perf::metrics::handle();
     let config = match Config::from_env() {
         Ok(c) => c,

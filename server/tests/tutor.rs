@@ -355,3 +355,107 @@ async fn a_stream_cut_short_keeps_the_learner_message_and_stores_no_half_reply()
     assert_eq!(sse_events(res).await.last().unwrap().0, "done");
     assert_eq!(app.messages(id).await.len(), 3);
 }
+
+/// The same tutor through the OpenAI-compatible provider (the stand-in speaks
+/// `/v1/chat/completions` too, streaming as SSE).
+#[tokio::test]
+async fn the_openai_compatible_provider_chats_and_streams() {
+    let standin = babblr::llm::standin::spawn(StandinConfig::default())
+        .await
+        .unwrap();
+    let url = format!("http://{standin}/v1");
+    let app = spawn_app(
+        StandinConfig::default(),
+        &[
+            ("BABBLR_LLM_PROVIDER", "openai"),
+            ("BABBLR_LLM_URL", url.as_str()),
+        ],
+    )
+    .await;
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(
+        (
+            health["llm"]["provider"].as_str(),
+            health["llm"]["status"].as_str()
+        ),
+        (Some("openai"), Some("ok"))
+    );
+
+    let id = app.conversation("italian", "A1", "greetings").await;
+    let opening: Value = app
+        .post("/chat/initial-message", json!({"conversation_id": id, "language": "italian", "difficulty_level": "A1", "topic_id": "greetings"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        opening["assistant_message"]
+            .as_str()
+            .unwrap()
+            .contains("Ciao"),
+        "{opening}"
+    );
+    let v: Value = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "io sono fame"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["corrected_text"], "Io ho fame.");
+    let res = app
+        .post(
+            "/chat/stream",
+            json!({"conversation_id": id, "user_message": "grazie"}),
+        )
+        .await;
+    let events = sse_events(res).await;
+    assert!(events.iter().filter(|(e, _)| e == "token").count() > 1);
+    assert_eq!(events.last().unwrap().0, "done");
+    assert_eq!(app.messages(id).await.len(), 5);
+}
+
+#[tokio::test]
+async fn the_demo_tutor_says_it_is_a_demo() {
+    let app = spawn_app(
+        StandinConfig::default(),
+        &[("BABBLR_LLM_PROVIDER", "scripted")],
+    )
+    .await;
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(health["llm"]["demo"], true);
+    assert!(health["llm"]["detail"].as_str().unwrap().contains("Demo"));
+    let id = app.conversation("english", "A1", "greetings").await;
+    let v: Value = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "i is happy"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["corrected_text"], "I am happy.");
+}
+
+/// Warm-up loads the model at start through an empty chat (span `llm.warmup`).
+#[tokio::test]
+async fn warm_up_loads_the_model_in_the_background() {
+    let app = spawn_app(StandinConfig::default(), &[("BABBLR_LLM_WARMUP", "1")]).await;
+    app.engine.spawn_warmup();
+    let text = async {
+        loop {
+            let text = app.get("/metrics").await.text().await.unwrap();
+            if text.contains("span=\"llm.warmup\"") {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let text = tokio::time::timeout(Duration::from_secs(10), text)
+        .await
+        .expect("llm.warmup recorded");
+    assert!(text.contains("babblr_span_duration_seconds_count{span=\"llm.warmup\"}"));
+}

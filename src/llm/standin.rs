@@ -3,7 +3,9 @@
 //! It is not a model: it speaks Ollama's HTTP API (`/api/chat`, `/api/generate`,
 //! `/api/tags`, `/api/show`, `/api/version`) with deterministic answers, so
 //! the real ollama-rs client is what the tests exercise. Streams are NDJSON,
-//! one complete JSON line per chunk. Answers: corrections JSON when the request
+//! one complete JSON line per chunk. It also answers the OpenAI-compatible
+//! `/v1/chat/completions` (streaming as SSE) and `/v1/models`, for the
+//! `openai` provider. Answers: corrections JSON when the request
 //! has a `format` asking for corrections, an opening with its translation when
 //! it asks for one, a translation when the system prompt asks to translate,
 //! otherwise a short reply in the language the prompt names.
@@ -58,6 +60,8 @@ pub fn router(config: StandinConfig) -> Router {
         .route("/api/show", post(show))
         .route("/api/chat", post(chat))
         .route("/api/generate", post(generate))
+        .route("/v1/models", get(openai_models))
+        .route("/v1/chat/completions", post(openai_chat))
         .with_state(Arc::new(config))
 }
 
@@ -204,13 +208,70 @@ fn merge(mut a: Value, b: Value) -> Value {
     a
 }
 
-/// Runs a plan: the fault, the delays, then one object or an NDJSON stream.
-/// `piece` wraps a piece of text as a chat or generate line.
-async fn answer(
-    cfg: Arc<StandinConfig>,
-    plan: Plan,
-    piece: fn(&str, &str, bool) -> Value,
-) -> Response {
+/// The protocol an answer is written in.
+#[derive(Clone, Copy)]
+enum Wire {
+    OllamaChat,
+    OllamaGenerate,
+    OpenAi,
+}
+
+impl Wire {
+    /// One streamed piece, framed for the wire: an NDJSON line or an SSE event.
+    fn frame(self, value: &Value) -> Bytes {
+        let json = serde_json::to_string(value).expect("JSON values serialise");
+        Bytes::from(match self {
+            Wire::OpenAi => format!("data: {json}\n\n"),
+            _ => format!("{json}\n"),
+        })
+    }
+
+    fn piece(self, model: &str, text: &str) -> Value {
+        match self {
+            Wire::OllamaChat => chat_line(model, text, false),
+            Wire::OllamaGenerate => generate_line(model, text, false),
+            Wire::OpenAi => {
+                json!({"id": "standin", "object": "chat.completion.chunk", "model": model,
+                "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+            }
+        }
+    }
+
+    /// The last streamed frames.
+    fn last(self, model: &str, stats: Value) -> Bytes {
+        match self {
+            Wire::OllamaChat => self.frame(&merge(chat_line(model, "", true), stats)),
+            Wire::OllamaGenerate => self.frame(&merge(generate_line(model, "", true), stats)),
+            Wire::OpenAi => {
+                let stop = json!({"id": "standin", "object": "chat.completion.chunk", "model": model,
+                    "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+                let mut b = self.frame(&stop).to_vec();
+                b.extend_from_slice(b"data: [DONE]\n\n");
+                Bytes::from(b)
+            }
+        }
+    }
+
+    /// A whole, non-streamed answer.
+    fn whole(self, model: &str, text: &str, stats: Value) -> Value {
+        match self {
+            Wire::OllamaChat => merge(chat_line(model, text, true), stats),
+            Wire::OllamaGenerate => merge(generate_line(model, text, true), stats),
+            Wire::OpenAi => json!({"id": "standin", "object": "chat.completion", "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}),
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Wire::OpenAi => "text/event-stream",
+            _ => "application/x-ndjson",
+        }
+    }
+}
+
+/// Runs a plan: the fault, the delays, then one object or a stream of frames.
+async fn answer(cfg: Arc<StandinConfig>, plan: Plan, wire: Wire) -> Response {
     let started = Instant::now();
     if !cfg.models.contains(&plan.model) {
         return model_not_found(&plan.model);
@@ -232,17 +293,14 @@ async fn answer(
     if !plan.stream {
         tokio::time::sleep(cfg.token_delay * plan.pieces.len() as u32).await;
         let text = plan.pieces.concat();
-        let body = merge(
-            piece(&plan.model, &text, true),
-            stats(started, plan.pieces.len()),
-        );
-        return Json(body).into_response();
+        return Json(wire.whole(&plan.model, &text, stats(started, plan.pieces.len())))
+            .into_response();
     }
     let drop_after = (plan.fault.as_deref() == Some("drop")).then_some(2);
     let token_delay = cfg.token_delay;
     let count = plan.pieces.len();
     let model = plan.model.clone();
-    let lines = futures::stream::unfold((0usize, plan.pieces), move |(i, pieces)| {
+    let frames = futures::stream::unfold((0usize, plan.pieces), move |(i, pieces)| {
         let model = model.clone();
         async move {
             if drop_after == Some(i) {
@@ -257,19 +315,17 @@ async fn answer(
             if i > 0 && i < count {
                 tokio::time::sleep(token_delay).await;
             }
-            let line = if i < count {
-                piece(&model, &pieces[i], false)
+            let frame = if i < count {
+                wire.frame(&wire.piece(&model, &pieces[i]))
             } else {
-                merge(piece(&model, "", true), stats(started, count))
+                wire.last(&model, stats(started, count))
             };
-            let mut bytes = serde_json::to_vec(&line).expect("JSON values serialise");
-            bytes.push(b'\n');
-            Some((Ok(Bytes::from(bytes)), (i + 1, pieces)))
+            Some((Ok(frame), (i + 1, pieces)))
         }
     });
     Response::builder()
-        .header("content-type", "application/x-ndjson")
-        .body(Body::from_stream(lines))
+        .header("content-type", wire.content_type())
+        .body(Body::from_stream(frames))
         .expect("static headers are valid")
 }
 
@@ -297,7 +353,7 @@ async fn chat(State(cfg): Shared, Json(body): Json<Value>) -> Response {
         .into_response();
     }
     let plan = plan(&cfg, &body, &messages, None);
-    answer(cfg, plan, chat_line).await
+    answer(cfg, plan, Wire::OllamaChat).await
 }
 
 async fn generate(State(cfg): Shared, Json(body): Json<Value>) -> Response {
@@ -307,5 +363,26 @@ async fn generate(State(cfg): Shared, Json(body): Json<Value>) -> Response {
     }
     let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
     let plan = plan(&cfg, &body, &messages, Some(&prompt));
-    answer(cfg, plan, generate_line).await
+    answer(cfg, plan, Wire::OllamaGenerate).await
+}
+
+async fn openai_models(State(cfg): Shared) -> Json<Value> {
+    let data: Vec<Value> = cfg
+        .models
+        .iter()
+        .map(|m| json!({"id": m, "object": "model", "owned_by": "standin"}))
+        .collect();
+    Json(json!({"object": "list", "data": data}))
+}
+
+async fn openai_chat(State(cfg): Shared, Json(body): Json<Value>) -> Response {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    // Read it as the Ollama request it would be: `response_format`'s schema is `format`.
+    let as_ollama = json!({
+        "model": body["model"],
+        "stream": body["stream"].as_bool().unwrap_or(false),
+        "format": body["response_format"]["json_schema"]["schema"],
+    });
+    let plan = plan(&cfg, &as_ollama, &messages, None);
+    answer(cfg, plan, Wire::OpenAi).await
 }

@@ -45,6 +45,7 @@ pub async fn middleware(State(store): State<Arc<PerfStore>>, req: Request, next:
         .unwrap_or_else(|| "unmatched".into());
 
     let span = tracing::info_span!(target: REQUEST_TARGET, "request", %method, %path, request_id = %request_id);
+    super::otel::continue_trace(&span, req.headers());
     let trace = trace_of(&span);
     tracing::debug!(target: "babblr::perf", parent: &span, request_id = %request_id,
         "[PERF] REQUEST START - {method} {path}");

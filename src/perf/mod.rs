@@ -17,6 +17,7 @@
 pub mod http;
 pub mod layer;
 pub mod metrics;
+pub mod otel;
 pub mod store;
 pub mod subscriber;
 

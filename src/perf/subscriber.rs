@@ -4,7 +4,7 @@
 use super::{PerfLayer, TARGET};
 use tracing::{Level, Subscriber};
 pub use tracing_subscriber::filter::EnvFilter;
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{filter_fn, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Layer, Registry};
@@ -18,12 +18,32 @@ pub fn build<W>(filter: EnvFilter, writer: W) -> impl Subscriber + Send + Sync
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
+    build_with_otel(filter, writer, None)
+}
+
+/// [`build`], plus OpenTelemetry export of perf spans through `tracer`.
+pub fn build_with_otel<W>(
+    filter: EnvFilter,
+    writer: W,
+    tracer: Option<opentelemetry_sdk::trace::Tracer>,
+) -> impl Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    // Spans only: the [PERF] lines need not become span events too.
+    let otel = tracer.map(|t| {
+        tracing_opentelemetry::layer()
+            .with_tracer(t)
+            .with_filter(filter_fn(|meta| {
+                meta.is_span() && meta.target().starts_with(TARGET)
+            }))
+    });
     let perf = PerfLayer::new().with_filter(Targets::new().with_target(TARGET, Level::TRACE));
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(false)
         .with_filter(filter);
-    Registry::default().with(perf).with(fmt)
+    Registry::default().with(otel).with(perf).with(fmt)
 }
 
 /// Installs the subscriber for the process, printing to stdout, filtered by
