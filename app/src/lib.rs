@@ -5,6 +5,7 @@
 pub mod api;
 pub mod pages;
 pub mod perf;
+pub mod stream;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

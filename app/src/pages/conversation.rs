@@ -1,9 +1,9 @@
 //! A conversation: the tutor's messages, the learner's with their
 //! corrections, and the box to write the next one.
 
-use crate::api::{chat, get_conversation, initial_message, translate_message};
+use crate::api::{get_conversation, initial_message, translate_message};
 use crate::pages::ErrorNote;
-use babblr::api::{ApiError, Conversation, Message, Role};
+use babblr::api::{ApiError, ChatStreamEvent, Conversation, Message, Role};
 use babblr::domain::topic;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -43,6 +43,8 @@ pub fn ConversationPage() -> impl IntoView {
     let sending = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
     let failed_text = RwSignal::new(None::<String>);
+    // The tutor's reply while it streams in.
+    let streaming = RwSignal::new(None::<String>);
 
     let load_opening = move |c: Conversation| {
         opening.set(true);
@@ -119,31 +121,54 @@ pub fn ConversationPage() -> impl IntoView {
             })
         });
         spawn_local(async move {
-            let done = ui_timer("ui.send_to_reply");
-            match chat(c.id, text.clone(), None, None).await {
-                Ok(r) => messages.update(|ms| {
+            let reply_done = ui_timer("ui.send_to_reply");
+            let mut first_token = Some(ui_timer("ui.send_to_first_token"));
+            streaming.set(Some(String::new()));
+            let result = crate::stream::stream_chat_or_plain(c.id, &text, |ev| match ev {
+                ChatStreamEvent::Saved { user_message_id } => messages.update(|ms| {
                     if let Some(m) = ms.iter_mut().find(|m| m.id == pending_id) {
-                        m.id = r.user_message_id;
-                        m.corrected_text = Some(r.corrected_text.clone());
-                        m.corrections = Some(r.corrections.clone());
+                        m.id = user_message_id;
                     }
-                    ms.push(Message {
-                        id: r.assistant_message_id,
-                        conversation_id: c.id,
-                        role: Role::Assistant,
-                        content: r.assistant_message,
-                        translation: r.translation,
-                        corrected_text: None,
-                        corrections: None,
-                        created_at: 0,
-                    });
                 }),
-                Err(e) => {
-                    error.set(Some(e));
-                    failed_text.set(Some(text));
+                ChatStreamEvent::Corrections { corrected_text, corrections } => messages.update(|ms| {
+                    if let Some(m) = ms.iter_mut().rev().find(|m| m.role == Role::User) {
+                        m.corrected_text = Some(corrected_text);
+                        m.corrections = Some(corrections);
+                    }
+                }),
+                ChatStreamEvent::Token { text } => {
+                    streaming.update(|s| s.get_or_insert_with(String::new).push_str(&text));
+                    if let Some(done) = first_token.take() {
+                        done();
+                    }
                 }
+                ChatStreamEvent::Done { assistant_message_id, assistant_message, translation } => {
+                    streaming.set(None);
+                    messages.update(|ms| {
+                        ms.push(Message {
+                            id: assistant_message_id,
+                            conversation_id: c.id,
+                            role: Role::Assistant,
+                            content: assistant_message,
+                            translation,
+                            corrected_text: None,
+                            corrections: None,
+                            created_at: 0,
+                        })
+                    });
+                }
+                ChatStreamEvent::Error { error: code, message } => {
+                    error.set(Some(ApiError::new(&code, message)));
+                    failed_text.set(Some(text.clone()));
+                }
+            })
+            .await;
+            if let Err(e) = result {
+                error.set(Some(e));
+                failed_text.set(Some(text));
             }
-            done();
+            streaming.set(None);
+            reply_done();
             sending.set(false);
         });
     };
@@ -170,7 +195,12 @@ pub fn ConversationPage() -> impl IntoView {
                     <MessageBubble message=m conversation=conversation messages=messages />
                 </For>
             </ol>
-            <Show when=move || opening.get() || sending.get()>
+            {move || streaming.get().filter(|s| !s.is_empty()).map(|s| view! {
+                <div class="message assistant streaming" data-role="assistant-streaming">
+                    <div class="bubble"><p class="text">{s}</p></div>
+                </div>
+            })}
+            <Show when=move || opening.get() || (sending.get() && streaming.get().is_none_or(|s| s.is_empty()))>
                 <p class="typing muted" aria-live="polite">"Tutor is typing…"</p>
             </Show>
             {move || error.get().map(|e| view! {
