@@ -155,6 +155,18 @@ pub struct LlmHealth {
     pub detail: String,
 }
 
+/// Which tutor answers, for the UI (no network call behind it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TutorInfo {
+    pub provider: String,
+    pub model: String,
+    /// True for the scripted demo tutor: no model answers.
+    pub demo: bool,
+    /// Levels up to this one get corrections; `None` when correction is off.
+    pub correction_max_level: Option<CefrLevel>,
+    pub native_language: Language,
+}
+
 /// `GET /health`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {

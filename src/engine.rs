@@ -3,7 +3,7 @@
 
 use crate::api::{
     ChatResponse, ChatStreamEvent, ComponentHealth, Conversation, ConversationDetail, Correction,
-    Health, InitialMessageResponse, Message, Role, TopicSummary,
+    Health, InitialMessageResponse, Message, Role, TopicSummary, TutorInfo,
 };
 use crate::config::Config;
 use crate::db::{Db, NewMessage};
@@ -567,6 +567,18 @@ impl Engine {
         let text = text.trim().to_string();
         self.inner.db.set_translation(message_id, &text).await?;
         Ok(text)
+    }
+
+    /// Which tutor answers, without asking it.
+    pub fn tutor_info(&self) -> TutorInfo {
+        let c = &self.inner.config;
+        TutorInfo {
+            provider: c.llm.provider.id().to_string(),
+            model: c.llm.model.clone(),
+            demo: self.inner.llm.is_demo(),
+            correction_max_level: c.correction_max_level,
+            native_language: c.native_language,
+        }
     }
 
     /// Database, LLM and speech status.

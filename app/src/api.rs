@@ -7,7 +7,7 @@
 use crate::perf::PerfClient;
 use babblr::api::{
     ApiError, ApiJson, ChatResponse, Conversation, ConversationDetail, Health,
-    InitialMessageResponse, RequestRecord, TopicSummary,
+    InitialMessageResponse, RequestRecord, TopicSummary, TutorInfo,
 };
 use leptos::prelude::*;
 use server_fn::codec::{GetUrl, Json};
@@ -108,4 +108,10 @@ pub async fn translate_message(message_id: i64) -> Result<String, ApiError> {
 #[server(prefix = "/api", endpoint = "perf/requests", input = GetUrl, output = Json, client = PerfClient)]
 pub async fn perf_requests(limit: Option<usize>) -> Result<Vec<RequestRecord>, ApiError> {
     Ok(engine()?.perf_store().recent(limit.unwrap_or(200)))
+}
+
+/// Which tutor answers (provider, model, demo or not), for the header.
+#[server(prefix = "/api", endpoint = "tutor", input = GetUrl, output = Json, client = PerfClient)]
+pub async fn get_tutor_info() -> Result<TutorInfo, ApiError> {
+    Ok(engine()?.tutor_info())
 }

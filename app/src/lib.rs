@@ -39,12 +39,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let tutor = Resource::new(|| (), |_| api::get_tutor_info());
     view! {
         <Stylesheet id="leptos" href="/pkg/babblr.css" />
         <Title text="Babblr · AI language tutor" />
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"Babblr"</a>
+                <Transition fallback=|| ()>
+                    {move || tutor.get().and_then(Result::ok).map(|t| if t.demo {
+                        view! {
+                            <span class="tutor-badge demo" title="Answers are scripted. Set BABBLR_LLM_PROVIDER=ollama for a real tutor.">
+                                "Demo tutor · no language model"
+                            </span>
+                        }.into_any()
+                    } else {
+                        view! { <span class="tutor-badge" title="The model answering as your tutor">{format!("{} · {}", t.provider, t.model)}</span> }.into_any()
+                    })}
+                </Transition>
                 <nav aria-label="Main">
                     <a href="/">"Conversations"</a>
                     <a href="/perf">"Performance"</a>

@@ -33,16 +33,26 @@ pub async fn stream_chat(
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
-    let network = |e: wasm_bindgen::JsValue| ApiError::new(babblr::api::codes::NETWORK, format!("{e:?}"));
-    let window = web_sys::window().ok_or_else(|| ApiError::new(babblr::api::codes::NETWORK, "no window"))?;
+    let network =
+        |e: wasm_bindgen::JsValue| ApiError::new(babblr::api::codes::NETWORK, format!("{e:?}"));
+    let window =
+        web_sys::window().ok_or_else(|| ApiError::new(babblr::api::codes::NETWORK, "no window"))?;
     let url = "/chat/stream";
-    let body = serde_json::json!({"conversation_id": conversation_id, "user_message": user_message}).to_string();
+    let body =
+        serde_json::json!({"conversation_id": conversation_id, "user_message": user_message})
+            .to_string();
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(network)?;
-    request.headers().set("content-type", "application/json").map_err(network)?;
-    request.headers().set("accept", "text/event-stream").map_err(network)?;
+    request
+        .headers()
+        .set("content-type", "application/json")
+        .map_err(network)?;
+    request
+        .headers()
+        .set("accept", "text/event-stream")
+        .map_err(network)?;
 
     let timer = crate::perf::ApiTimer::start("POST", url);
     let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
@@ -51,10 +61,13 @@ pub async fn stream_chat(
         .unchecked_into();
     let headers = headers_of(&response);
     if !response.ok() {
-        let text = JsFuture::from(response.text().map_err(network)?).await.map_err(network)?;
+        let text = JsFuture::from(response.text().map_err(network)?)
+            .await
+            .map_err(network)?;
         timer.finish(Some(headers));
         let text = text.as_string().unwrap_or_default();
-        return Err(serde_json::from_str(&text).unwrap_or_else(|_| ApiError::new(babblr::api::codes::NETWORK, text)));
+        return Err(serde_json::from_str(&text)
+            .unwrap_or_else(|_| ApiError::new(babblr::api::codes::NETWORK, text)));
     }
     let reader: web_sys::ReadableStreamDefaultReader = response
         .body()
@@ -67,10 +80,16 @@ pub async fn stream_chat(
     let mut buf = String::new();
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(network)?;
-        if Reflect::get(&chunk, &"done".into()).ok().and_then(|d| d.as_bool()).unwrap_or(true) {
+        if Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true)
+        {
             break;
         }
-        let bytes: Uint8Array = Reflect::get(&chunk, &"value".into()).map_err(network)?.unchecked_into();
+        let bytes: Uint8Array = Reflect::get(&chunk, &"value".into())
+            .map_err(network)?
+            .unchecked_into();
         let text = decoder
             .decode_with_js_u8_array_and_options(&bytes, &opts)
             .map_err(network)?;
@@ -97,8 +116,13 @@ pub async fn stream_chat_or_plain(
     #[cfg(not(feature = "hydrate"))]
     {
         let r = crate::api::chat(conversation_id, user_message.to_string(), None, None).await?;
-        on_event(ChatStreamEvent::Saved { user_message_id: r.user_message_id });
-        on_event(ChatStreamEvent::Corrections { corrected_text: r.corrected_text, corrections: r.corrections });
+        on_event(ChatStreamEvent::Saved {
+            user_message_id: r.user_message_id,
+        });
+        on_event(ChatStreamEvent::Corrections {
+            corrected_text: r.corrected_text,
+            corrections: r.corrections,
+        });
         on_event(ChatStreamEvent::Done {
             assistant_message_id: r.assistant_message_id,
             assistant_message: r.assistant_message,
@@ -113,7 +137,10 @@ fn headers_of(response: &web_sys::Response) -> http::HeaderMap {
     let mut map = http::HeaderMap::new();
     for name in ["x-response-time", "server-timing", "x-request-id"] {
         if let Ok(Some(v)) = response.headers().get(name) {
-            if let (Ok(k), Ok(v)) = (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(&v)) {
+            if let (Ok(k), Ok(v)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(&v),
+            ) {
                 map.insert(k, v);
             }
         }
@@ -127,12 +154,24 @@ mod tests {
 
     #[test]
     fn events_are_parsed_as_they_complete() {
-        let mut buf = String::from("event: token\ndata: {\"event\":\"token\",\"text\":\"Hola\"}\n\nevent: tok");
+        let mut buf = String::from(
+            "event: token\ndata: {\"event\":\"token\",\"text\":\"Hola\"}\n\nevent: tok",
+        );
         let evs = drain_events(&mut buf);
-        assert_eq!(evs, vec![ChatStreamEvent::Token { text: "Hola".into() }]);
+        assert_eq!(
+            evs,
+            vec![ChatStreamEvent::Token {
+                text: "Hola".into()
+            }]
+        );
         assert_eq!(buf, "event: tok");
         buf.push_str("en\ndata: {\"event\":\"token\",\"text\":\" amigo\"}\n\n");
-        assert_eq!(drain_events(&mut buf), vec![ChatStreamEvent::Token { text: " amigo".into() }]);
+        assert_eq!(
+            drain_events(&mut buf),
+            vec![ChatStreamEvent::Token {
+                text: " amigo".into()
+            }]
+        );
         assert!(buf.is_empty());
     }
 }

@@ -201,3 +201,70 @@ async fn metrics_count_spans_and_routes() {
     );
     assert!(text.contains("babblr_http_request_duration_seconds_bucket{method=\"POST\",route=\"/chat\",status=\"200\""), "{text}");
 }
+
+/// The attribute form, sync and async, and a span in a spawned task all land
+/// in the request's Server-Timing header.
+#[tracing::instrument(
+    target = "babblr::perf",
+    name = "test.sync_fn",
+    level = "debug",
+    skip_all
+)]
+fn timed_sync() -> u32 {
+    41
+}
+
+#[tracing::instrument(
+    target = "babblr::perf",
+    name = "test.async_fn",
+    level = "info",
+    skip_all
+)]
+async fn timed_async() -> u32 {
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    1
+}
+
+#[tokio::test]
+async fn attribute_spans_and_spawned_task_spans_reach_server_timing() {
+    use axum::routing::get;
+    use tower::ServiceExt;
+    common::init_tracing();
+    let store = std::sync::Arc::new(babblr::perf::PerfStore::new(10));
+    let router = axum::Router::new()
+        .route(
+            "/work",
+            get(|| async {
+                let spawned = babblr::perf::spawn_in_request(babblr::perf_timed!(
+                    INFO,
+                    "test.spawned",
+                    async { tokio::time::sleep(std::time::Duration::from_millis(2)).await }
+                ));
+                let n = timed_sync() + timed_async().await;
+                spawned.await.unwrap();
+                n.to_string()
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            store.clone(),
+            babblr::perf::http::middleware,
+        ));
+    let res = router
+        .oneshot(
+            http::Request::get("/work")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
+    for name in [
+        "test.sync_fn;dur=",
+        "test.async_fn;dur=",
+        "test.spawned;dur=",
+    ] {
+        assert!(timing.contains(name), "{name} missing from {timing}");
+    }
+    axum::body::to_bytes(res.into_body(), 100).await.unwrap();
+    assert_eq!(store.recent(1)[0].route, "/work");
+}

@@ -176,3 +176,44 @@ pub(crate) fn reqwest_error(e: &reqwest::Error, url: &str, hint: &str) -> Error 
         Error::Llm(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn connection_errors_are_retried_and_answers_are_not() {
+        let calls = AtomicU32::new(0);
+        let r: Result<u32> = with_retries(2, || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(Error::LlmUnavailable("down".into())),
+                n => Ok(n),
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), 2);
+
+        let calls = AtomicU32::new(0);
+        let r: Result<()> = with_retries(5, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(Error::Llm("bad request".into()))
+        })
+        .await;
+        assert!(matches!(r, Err(Error::Llm(_))));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "an answer from the server is never retried"
+        );
+
+        let calls = AtomicU32::new(0);
+        let r: Result<()> = with_retries(1, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(Error::LlmUnavailable("down".into()))
+        })
+        .await;
+        assert!(r.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}

@@ -130,7 +130,10 @@ pub fn ConversationPage() -> impl IntoView {
                         m.id = user_message_id;
                     }
                 }),
-                ChatStreamEvent::Corrections { corrected_text, corrections } => messages.update(|ms| {
+                ChatStreamEvent::Corrections {
+                    corrected_text,
+                    corrections,
+                } => messages.update(|ms| {
                     if let Some(m) = ms.iter_mut().rev().find(|m| m.role == Role::User) {
                         m.corrected_text = Some(corrected_text);
                         m.corrections = Some(corrections);
@@ -142,7 +145,11 @@ pub fn ConversationPage() -> impl IntoView {
                         done();
                     }
                 }
-                ChatStreamEvent::Done { assistant_message_id, assistant_message, translation } => {
+                ChatStreamEvent::Done {
+                    assistant_message_id,
+                    assistant_message,
+                    translation,
+                } => {
                     streaming.set(None);
                     messages.update(|ms| {
                         ms.push(Message {
@@ -157,7 +164,10 @@ pub fn ConversationPage() -> impl IntoView {
                         })
                     });
                 }
-                ChatStreamEvent::Error { error: code, message } => {
+                ChatStreamEvent::Error {
+                    error: code,
+                    message,
+                } => {
                     error.set(Some(ApiError::new(&code, message)));
                     failed_text.set(Some(text.clone()));
                 }
