@@ -47,6 +47,22 @@ fn spans(c: &mut Criterion) {
     });
 }
 
+/// The floor: the same spans on a bare `tracing` registry, no layer at all.
+fn bare_registry(c: &mut Criterion) {
+    tracing::subscriber::with_default(tracing_subscriber::Registry::default(), || {
+        c.bench_function("span: bare tracing registry (floor)", |b| {
+            b.iter_batched_ref(
+                || tracing::info_span!(target: REQUEST_TARGET, "request", request_id = "bench"),
+                |request| {
+                    let _r = request.enter();
+                    let _t = perf_timer!(INFO, "bench.span");
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    });
+}
+
 fn requests(c: &mut Criterion) {
     let _ = perf::metrics::handle();
     let sub = subscriber::build(
@@ -84,5 +100,5 @@ fn requests(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, spans, requests);
+criterion_group!(benches, bare_registry, spans, requests);
 criterion_main!(benches);

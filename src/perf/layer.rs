@@ -150,7 +150,7 @@ where
             .is_some_and(|s| !s.logged.swap(true, Ordering::Relaxed));
         let name = span.metadata().name();
         drop(span);
-        if first {
+        if first && tracing::enabled!(target: "babblr::perf", Level::DEBUG) {
             let request_id = request_of(&ctx, id)
                 .map(|t| t.request_id.clone())
                 .unwrap_or_else(|| "-".into());

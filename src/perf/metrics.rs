@@ -1,6 +1,8 @@
 //! Prometheus metrics: a latency histogram per span name and per route.
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Bucket bounds in seconds: from a fast DB write to a slow first LLM call.

@@ -2,9 +2,9 @@
 //! span, while `RUST_LOG` only decides which lines are printed.
 
 use super::{PerfLayer, TARGET};
-use tracing::{Level, Subscriber};
+use tracing::Subscriber;
+use tracing_subscriber::filter::filter_fn;
 pub use tracing_subscriber::filter::EnvFilter;
-use tracing_subscriber::filter::{filter_fn, Targets};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Layer, Registry};
@@ -38,7 +38,11 @@ where
                 meta.is_span() && meta.target().starts_with(TARGET)
             }))
     });
-    let perf = PerfLayer::new().with_filter(Targets::new().with_target(TARGET, Level::TRACE));
+    // Spans only: the perf layer never needs events, and leaving them out
+    // lets `[PERF]` lines that RUST_LOG filters cost nothing.
+    let perf = PerfLayer::new().with_filter(filter_fn(|meta| {
+        meta.is_span() && meta.target().starts_with(TARGET)
+    }));
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(writer)
         .with_ansi(false)
