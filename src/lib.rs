@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod stats;
 
 #[cfg(feature = "server")]
 pub mod config;

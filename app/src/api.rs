@@ -7,7 +7,7 @@
 use crate::perf::PerfClient;
 use babblr::api::{
     ApiError, ApiJson, ChatResponse, Conversation, ConversationDetail, Health,
-    InitialMessageResponse, RequestRecord, TopicSummary, TutorInfo,
+    InitialMessageResponse, PerfSummary, RequestRecord, TopicSummary, TutorInfo,
 };
 use leptos::prelude::*;
 use server_fn::codec::{GetUrl, Json};
@@ -114,4 +114,11 @@ pub async fn perf_requests(limit: Option<usize>) -> Result<Vec<RequestRecord>, A
 #[server(prefix = "/api", endpoint = "tutor", input = GetUrl, output = Json, client = PerfClient)]
 pub async fn get_tutor_info() -> Result<TutorInfo, ApiError> {
     Ok(engine()?.tutor_info())
+}
+
+/// Per-span and per-route latency summaries of the server's recent requests.
+#[server(prefix = "/api", endpoint = "perf/summary", input = GetUrl, output = Json, client = PerfClient)]
+pub async fn get_perf_summary() -> Result<PerfSummary, ApiError> {
+    let records = engine()?.perf_store().recent(usize::MAX);
+    Ok(PerfSummary::of(&records))
 }

@@ -93,17 +93,6 @@ pub fn measure_name(method: &str, url: &str) -> String {
     format!("api.{}.{}", method.to_ascii_uppercase(), path)
 }
 
-/// Count, p50, p95 and max of a set of durations (nearest-rank percentiles).
-pub fn summarize(durations: &[f64]) -> (usize, f64, f64, f64) {
-    if durations.is_empty() {
-        return (0, 0.0, 0.0, 0.0);
-    }
-    let mut d = durations.to_vec();
-    d.sort_by(|a, b| a.total_cmp(b));
-    let rank = |p: f64| d[((p * d.len() as f64).ceil() as usize).clamp(1, d.len()) - 1];
-    (d.len(), rank(0.50), rank(0.95), d[d.len() - 1])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,20 +120,14 @@ mod tests {
             "api.GET./topics"
         );
     }
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let d: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(summarize(&d), (100, 50.0, 95.0, 100.0));
-        assert_eq!(summarize(&[]), (0, 0.0, 0.0, 0.0));
-    }
 }
 
 #[cfg(feature = "hydrate")]
 mod browser {
     //! The parts that need a browser: User Timing, the console, localStorage
     //! and `window.BabblrPerf`.
-    use super::{parse_response_time, parse_server_timing, summarize};
+    use super::{parse_response_time, parse_server_timing};
+    use babblr::stats::summarize;
     use gloo_storage::{LocalStorage, Storage};
     use js_sys::{Array, Function, Object, Reflect};
     use serde::Serialize;
@@ -395,6 +378,7 @@ mod browser {
         count: usize,
         p50: f64,
         p95: f64,
+        p99: f64,
         max: f64,
     }
 
@@ -406,13 +390,14 @@ mod browser {
         by_name
             .into_iter()
             .map(|(name, d)| {
-                let (count, p50, p95, max) = summarize(&d);
+                let s = summarize(&d);
                 Stat {
                     name,
-                    count,
-                    p50,
-                    p95,
-                    max,
+                    count: s.count,
+                    p50: s.p50,
+                    p95: s.p95,
+                    p99: s.p99,
+                    max: s.max,
                 }
             })
             .collect()

@@ -127,8 +127,18 @@ test('the perf page draws the spans of requests just made', async ({ page, reque
 
   await page.goto('/perf');
   await hydrated(page);
-  const row = page.locator('tr.request-row', { hasText: 'POST /chat' }).first();
+  const row = page.locator('li.request-row', { hasText: 'POST /chat' }).first();
   await expect(row).toBeVisible();
-  await expect(row.locator('.span-bar', { hasText: 'chat.generate_response_llm' })).toBeVisible();
+  await expect(row.locator('rect[data-span="chat.generate_response_llm"]')).toHaveCount(1);
+  await expect(row.locator('rect.bar.llm').first()).toBeVisible();
+  await row.click();
+  await expect(page.locator('.details')).toContainText('chat.save_user_message');
+  await expect(page.locator('.details code')).toHaveText(/^[0-9a-f]{32}$/);
+  const stat = page.locator('tr.stat-row[data-name="chat.correct_text"]');
+  await expect(stat).toBeVisible();
+  await expect(stat.locator('svg.mini line.good')).toHaveCount(1);
+  await expect(page.locator('tr.stat-row[data-name="POST /chat"] .verdict')).toHaveText(/good|acceptable|investigate/);
+  // Live refresh calls the API from the browser, so BabblrPerf's measures appear beside the server's.
+  await expect(page.locator('tr.browser-row[data-name="api.GET./api/perf/requests"]')).toBeVisible();
   await page.screenshot({ path: 'test-results/screens/perf.png', fullPage: true });
 });

@@ -27,10 +27,20 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// Records one finished perf span.
+/// Records one finished perf span. Histogram handles are cached per thread,
+/// so the hot path is a small map lookup rather than a registry lookup.
 pub fn record_span(name: &'static str, duration_ms: f64) {
-    metrics::histogram!("babblr_span_duration_seconds", "span" => name)
-        .record(duration_ms / 1000.0);
+    thread_local! {
+        static HANDLES: RefCell<HashMap<&'static str, metrics::Histogram>> = RefCell::new(HashMap::new());
+    }
+    // Installs the recorder first, so no thread caches a no-op handle.
+    handle();
+    HANDLES.with(|h| {
+        h.borrow_mut()
+            .entry(name)
+            .or_insert_with(|| metrics::histogram!("babblr_span_duration_seconds", "span" => name))
+            .record(duration_ms / 1000.0)
+    });
 }
 
 /// Records one finished HTTP request.

@@ -1,49 +1,269 @@
-//! /perf: the server's record of recent requests, each with its spans drawn
-//! on the request's own time axis.
+//! /perf: where the time goes. A waterfall of the server's last requests
+//! (each span a bar on one shared time axis, coloured by kind), per-span and
+//! per-route percentiles against the original's targets, and the browser's
+//! own measures beside the server's, so "total − backend" is visible.
 
-use crate::api::perf_requests;
+use crate::api::{get_perf_summary, perf_requests};
 use crate::pages::ErrorNote;
+use babblr::api::{NamedSummary, RequestRecord};
+use babblr::stats::kind;
 use leptos::prelude::*;
+
+/// How many requests the waterfall shows.
+const ROWS: usize = 40;
 
 #[component]
 pub fn PerfPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
-    let records = Resource::new(move || tick.get(), |_| perf_requests(Some(50)));
+    let live = RwSignal::new(true);
+    let records = Resource::new(move || tick.get(), |_| perf_requests(Some(ROWS)));
+    let summary = Resource::new(move || tick.get(), |_| get_perf_summary());
+    let selected = RwSignal::new(None::<RequestRecord>);
+
+    // Live refresh every two seconds while the box is ticked (browser only).
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if live.get_untracked() {
+                    tick.update(|t| *t += 1)
+                }
+            },
+            std::time::Duration::from_secs(2),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+
     view! {
         <section class="card perf">
-            <h1>"Recent requests"</h1>
-            <p class="muted">"Newest first. Each bar is a span inside the request, on the request's own time axis."</p>
-            <button type="button" on:click=move |_| tick.update(|t| *t += 1)>"Refresh"</button>
+            <div class="perf-head">
+                <h1>"Where the time goes"</h1>
+                <label class="live"><input type="checkbox" prop:checked=move || live.get()
+                    on:change=move |ev| live.set(event_target_checked(&ev)) />" Live"</label>
+                <button type="button" on:click=move |_| tick.update(|t| *t += 1)>"Refresh"</button>
+            </div>
+            <p class="muted">"The server's last requests, newest first, on one time axis. Click a row for its spans and request id."</p>
+            <p class="legend">
+                <span class="key llm">"LLM"</span><span class="key speech">"speech"</span>
+                <span class="key database">"database"</span><span class="key other">"other"</span>
+                <span class="key request">"whole request"</span>
+            </p>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || records.get().map(|r| match r {
                     Err(e) => view! { <ErrorNote error=e /> }.into_any(),
-                    Ok(list) => view! {
-                        <table class="requests">
-                            <thead><tr><th>"Request"</th><th>"Status"</th><th>"Time"</th><th>"Spans"</th></tr></thead>
-                            <tbody>
-                                {list.into_iter().rev().map(|r| {
-                                    let total = r.total_ms.max(0.01);
-                                    view! {
-                                        <tr class="request-row" title=r.request_id.clone()>
-                                            <td>{r.method.clone()}" "{r.path.clone()}</td>
-                                            <td>{r.status}</td>
-                                            <td>{format!("{:.2} ms", r.total_ms)}</td>
-                                            <td class="spans">
-                                                {r.spans.iter().map(|s| view! {
-                                                    <div class="span-bar" title=format!("{} {:.2} ms", s.name, s.duration_ms)
-                                                        style=format!("margin-left:{:.1}%;width:{:.1}%", s.start_ms / total * 100.0, (s.duration_ms / total * 100.0).max(0.5))>
-                                                        <span>{s.name.clone()}</span>
-                                                    </div>
-                                                }).collect_view()}
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"No requests recorded yet."</p> }.into_any(),
+                    Ok(list) => view! { <Waterfall records=list selected=selected /> }.into_any(),
+                })}
+            </Transition>
+            {move || selected.get().map(|r| view! { <Details record=r /> })}
+        </section>
+
+        <section class="card perf">
+            <h2>"Percentiles"</h2>
+            <p class="muted">"Milliseconds, from the same record. Lines mark the original's targets: green below is good, orange the edge of acceptable; past it, investigate."</p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || summary.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNote error=e /> }.into_any(),
+                    Ok(s) => view! {
+                        <h3>"Per span"</h3>
+                        <StatsTable rows=s.spans />
+                        <h3>"Per route"</h3>
+                        <StatsTable rows=s.routes />
                     }.into_any(),
                 })}
             </Transition>
         </section>
+
+        <section class="card perf">
+            <h2>"In this browser"</h2>
+            <p class="muted">"Measures from BabblrPerf: what the browser waited, what the server says it spent, and the difference (network and frontend)."</p>
+            <BrowserMeasures tick=tick />
+        </section>
+    }
+}
+
+/// The requests as rows of bars on one time axis (an SVG per row).
+#[component]
+fn Waterfall(
+    records: Vec<RequestRecord>,
+    selected: RwSignal<Option<RequestRecord>>,
+) -> impl IntoView {
+    let t0 = records
+        .iter()
+        .map(|r| r.started_at_ms)
+        .fold(f64::INFINITY, f64::min);
+    let t1 = records
+        .iter()
+        .map(|r| r.started_at_ms + r.total_ms)
+        .fold(0.0, f64::max);
+    let span = (t1 - t0).max(1.0);
+    let x = move |t: f64| (t - t0) / span * 1000.0;
+    let w = move |d: f64| (d / span * 1000.0).max(1.5);
+    view! {
+        <p class="axis muted">{format!("Axis: {:.0} ms from the oldest request shown to the end of the newest.", span)}</p>
+        <ol class="waterfall">
+            {records.into_iter().rev().map(|r| {
+                let lanes = r.spans.len().min(12);
+                let height = 10 + lanes * 7;
+                let label = format!("{} {} · {} · {:.2} ms", r.method, r.path, r.status, r.total_ms);
+                let bars = r.spans.iter().take(12).enumerate().map(|(i, s)| view! {
+                    <rect class=format!("bar {}", kind(&s.name)) data-span=s.name.clone()
+                        x=format!("{:.2}", x(r.started_at_ms + s.start_ms)) y=(10 + i * 7).to_string()
+                        width=format!("{:.2}", w(s.duration_ms)) height="5">
+                        <title>{format!("{} {:.2} ms", s.name, s.duration_ms)}</title>
+                    </rect>
+                }).collect_view();
+                let record = r.clone();
+                let verdict = babblr::stats::verdict(&r.route, r.total_ms).label();
+                view! {
+                    <li class="request-row" tabindex="0" title=r.request_id.clone()
+                        on:click=move |_| selected.set(Some(record.clone()))>
+                        <span class=format!("label {verdict}")>{label}</span>
+                        <svg class="lanes" viewBox=format!("0 0 1000 {height}") preserveAspectRatio="none"
+                            role="img" aria-label=format!("spans of {} {}", r.method, r.path)>
+                            <rect class="bar request" x=format!("{:.2}", x(r.started_at_ms)) y="1"
+                                width=format!("{:.2}", w(r.total_ms)) height="6">
+                                <title>{format!("whole request {:.2} ms (headers at {:.2} ms)", r.total_ms, r.headers_ms)}</title>
+                            </rect>
+                            {bars}
+                        </svg>
+                        <span class="span-names visually-hidden">
+                            {r.spans.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")}
+                        </span>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+/// One request in full.
+#[component]
+fn Details(record: RequestRecord) -> impl IntoView {
+    view! {
+        <div class="details" aria-live="polite">
+            <h3>{format!("{} {}", record.method, record.path)}</h3>
+            <p>
+                "Request id " <code>{record.request_id.clone()}</code>
+                {format!(" · status {} · route {} · headers after {:.2} ms · done after {:.2} ms",
+                    record.status, record.route, record.headers_ms, record.total_ms)}
+            </p>
+            <table class="requests">
+                <thead><tr><th>"Span"</th><th>"Kind"</th><th>"Starts at"</th><th>"Duration"</th></tr></thead>
+                <tbody>
+                    {record.spans.iter().map(|s| view! {
+                        <tr>
+                            <td>{s.name.clone()}</td>
+                            <td>{kind(&s.name)}</td>
+                            <td>{format!("{:.2} ms", s.start_ms)}</td>
+                            <td>{format!("{:.2} ms", s.duration_ms)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Count, p50, p95, p99 and max per name, each with a small chart.
+#[component]
+fn StatsTable(rows: Vec<NamedSummary>) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="muted">"Nothing yet."</p> }.into_any();
+    }
+    view! {
+        <table class="stats">
+            <thead><tr><th>"Name"</th><th>"Count"</th><th>"p50"</th><th>"p95"</th><th>"p99"</th><th>"Max"</th><th>"p95 verdict"</th><th>"Chart"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|r| {
+                    let s = r.summary;
+                    let (good, acceptable) = r.thresholds;
+                    let scale = s.max.max(acceptable) * 1.1;
+                    let px = move |v: f64| format!("{:.1}", v / scale * 200.0);
+                    view! {
+                        <tr class="stat-row" data-name=r.name.clone()>
+                            <td><span class=format!("dot {}", r.kind)></span>{r.name.clone()}</td>
+                            <td>{s.count}</td>
+                            <td>{format!("{:.2}", s.p50)}</td>
+                            <td>{format!("{:.2}", s.p95)}</td>
+                            <td>{format!("{:.2}", s.p99)}</td>
+                            <td>{format!("{:.2}", s.max)}</td>
+                            <td><span class=format!("verdict {}", r.verdict.label())>{r.verdict.label()}</span></td>
+                            <td>
+                                <svg class="mini" viewBox="0 0 200 18" role="img"
+                                    aria-label=format!("p50 {:.0}, p95 {:.0}, p99 {:.0} ms", s.p50, s.p95, s.p99)>
+                                    <rect class="p99" x="0" y="3" width=px(s.p99) height="12" />
+                                    <rect class="p95" x="0" y="3" width=px(s.p95) height="12" />
+                                    <rect class="p50" x="0" y="3" width=px(s.p50) height="12" />
+                                    <line class="good" x1=px(good) x2=px(good) y1="0" y2="18" />
+                                    <line class="acceptable" x1=px(acceptable) x2=px(acceptable) y1="0" y2="18" />
+                                </svg>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// One row of the browser's own measures.
+#[derive(Clone, Debug, PartialEq)]
+struct BrowserRow {
+    name: String,
+    count: usize,
+    total_p50: f64,
+    backend_p50: Option<f64>,
+}
+
+/// BabblrPerf's API measures, summarised (filled in the browser only).
+#[component]
+fn BrowserMeasures(tick: RwSignal<u32>) -> impl IntoView {
+    let rows = RwSignal::new(Vec::<BrowserRow>::new());
+    Effect::new(move |_| {
+        tick.track();
+        #[cfg(feature = "hydrate")]
+        {
+            use std::collections::BTreeMap;
+            let mut by: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+            for m in crate::perf::measures()
+                .into_iter()
+                .filter(|m| m.name.starts_with("api."))
+            {
+                let e = by.entry(m.name).or_default();
+                e.0.push(m.duration);
+                if let Some(b) = m.backend_ms {
+                    e.1.push(b);
+                }
+            }
+            rows.set(
+                by.into_iter()
+                    .map(|(name, (total, backend))| BrowserRow {
+                        name,
+                        count: total.len(),
+                        total_p50: babblr::stats::summarize(&total).p50,
+                        backend_p50: (!backend.is_empty())
+                            .then(|| babblr::stats::summarize(&backend).p50),
+                    })
+                    .collect(),
+            );
+        }
+    });
+    view! {
+        <table class="stats browser">
+            <thead><tr><th>"Call"</th><th>"Count"</th><th>"Total p50"</th><th>"Backend p50"</th><th>"Total − backend"</th></tr></thead>
+            <tbody>
+                {move || rows.get().into_iter().map(|r| view! {
+                    <tr class="browser-row" data-name=r.name.clone()>
+                        <td>{r.name.clone()}</td>
+                        <td>{r.count}</td>
+                        <td>{format!("{:.2}", r.total_p50)}</td>
+                        <td>{r.backend_p50.map(|b| format!("{b:.2}")).unwrap_or_else(|| "–".into())}</td>
+                        <td>{r.backend_p50.map(|b| format!("{:.2}", r.total_p50 - b)).unwrap_or_else(|| "–".into())}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
