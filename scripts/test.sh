@@ -10,4 +10,6 @@ scripts/setup.sh --test
 scripts/build.sh
 # `frontend` is the WASM entry point; built for the browser by build.sh.
 cargo test --workspace --exclude frontend
+# The commands in README.md and PERFORMANCE_DEBUGGING.md, run as written.
+python3 scripts/check_docs.py
 (cd end2end && npx playwright test)
