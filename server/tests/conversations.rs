@@ -250,7 +250,7 @@ async fn sixteen_concurrent_writers_never_see_a_locked_database() {
 
 #[tokio::test]
 async fn history_survives_a_restart() {
-    let app = spawn_app(StandinConfig::default(), &[]).await;
+    let mut app = spawn_app(StandinConfig::default(), &[]).await;
     let id = app.conversation("italian", "A1", "hobbies").await;
     let res = app
         .post(
@@ -259,9 +259,11 @@ async fn history_survives_a_restart() {
         )
         .await;
     assert_eq!(res.status(), 200);
-    let vars = common::settings(app.standin, &app.dir);
-    let dir = app.dir;
-    let again = common::spawn_with(vars, app.standin, dir).await;
+    // A new server on the same database: nothing lives in the process.
+    let (vars, schema) = (app.vars.clone(), app.schema.take());
+    drop(app.engine);
+    let mut again = common::spawn_with(vars, app.standin, tempfile::tempdir().unwrap()).await;
+    again.schema = schema;
     let messages = again.messages(id).await;
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[0]["content"], "io sono fame");

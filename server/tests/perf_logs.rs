@@ -49,7 +49,9 @@ async fn perf_lines_have_the_original_format_and_carry_the_request_id() {
 
     let standin = standin::spawn(StandinConfig::default()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let app = common::spawn_with(common::settings(standin, &dir), standin, dir).await;
+    let (db, schema) = common::database(&dir).await;
+    let mut app = common::spawn_with(common::settings(standin, &db), standin, dir).await;
+    app.schema = schema;
     let id = app.conversation("spanish", "A1", "greetings").await;
     let res = app
         .http

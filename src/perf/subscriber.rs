@@ -51,9 +51,14 @@ where
 }
 
 /// Installs the subscriber for the process, printing to stdout, filtered by
-/// `RUST_LOG` (or [`DEFAULT_FILTER`]). A second call does nothing.
-pub fn init() {
+/// `RUST_LOG` (or [`DEFAULT_FILTER`]), exporting over OTLP when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Keep the guard until exit: dropping
+/// it flushes the last spans. A second call installs nothing.
+pub fn init() -> Option<super::otel::OtelGuard> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    let _ = tracing::subscriber::set_global_default(build(filter, std::io::stdout));
+    let (tracer, guard) = super::otel::tracer_from_env().unzip();
+    let _ =
+        tracing::subscriber::set_global_default(build_with_otel(filter, std::io::stdout, tracer));
+    guard
 }

@@ -17,6 +17,87 @@ pub struct TestApp {
     pub engine: Engine,
     pub standin: SocketAddr,
     pub dir: tempfile::TempDir,
+    /// The settings it runs with (reuse them to restart on the same database).
+    pub vars: HashMap<String, String>,
+    /// Drops the PostgreSQL schema of this test, when there is one.
+    pub schema: Option<SchemaGuard>,
+}
+
+/// PostgreSQL runs when `BABBLR_TEST_DATABASE=postgres` and
+/// `BABBLR_TEST_POSTGRES_URL` names a server (scripts/test.sh does this when
+/// the URL is set); each test then gets a schema of its own, dropped after.
+pub fn postgres_url() -> Option<String> {
+    let wanted = std::env::var("BABBLR_TEST_DATABASE").is_ok_and(|v| v == "postgres");
+    wanted
+        .then(|| std::env::var("BABBLR_TEST_POSTGRES_URL").ok())
+        .flatten()
+}
+
+/// Drops a test's PostgreSQL schema when dropped.
+pub struct SchemaGuard {
+    url: String,
+    schema: String,
+}
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        let (url, schema) = (self.url.clone(), self.schema.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                        .execute(&mut c)
+                        .await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// A fresh database for one test: a SQLite file in `dir`, or a new
+/// PostgreSQL schema (see [`postgres_url`]).
+pub async fn database(dir: &tempfile::TempDir) -> (String, Option<SchemaGuard>) {
+    match postgres_url() {
+        None => (
+            format!("sqlite://{}", dir.path().join("babblr.db").display()),
+            None,
+        ),
+        Some(url) => {
+            use sqlx::Connection;
+            let schema = format!("babblr_test_{}", uuid_like());
+            let mut c = sqlx::PgConnection::connect(&url)
+                .await
+                .expect("BABBLR_TEST_POSTGRES_URL connects");
+            sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let db = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+            (db, Some(SchemaGuard { url, schema }))
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Installs the app's subscriber once, printing nothing (perf spans are still collected).
@@ -36,15 +117,11 @@ fn tracing_subscriber_filter(spec: &str) -> babblr::perf::subscriber::EnvFilter 
     babblr::perf::subscriber::EnvFilter::new(spec)
 }
 
-/// Settings for a test: the stand-in LLM, a temp database, no warm-up.
-pub fn settings(standin: SocketAddr, dir: &tempfile::TempDir) -> HashMap<String, String> {
-    let db = dir.path().join("babblr.db");
+/// Settings for a test: the stand-in LLM, the database `db`, no warm-up.
+pub fn settings(standin: SocketAddr, db: &str) -> HashMap<String, String> {
     [
         ("BABBLR_LLM_URL".to_string(), format!("http://{standin}")),
-        (
-            "DATABASE_URL".to_string(),
-            format!("sqlite://{}", db.display()),
-        ),
+        ("DATABASE_URL".to_string(), db.to_string()),
         ("BABBLR_LLM_WARMUP".to_string(), "0".to_string()),
         ("BABBLR_LLM_RETRIES".to_string(), "0".to_string()),
         ("LEPTOS_SITE_ROOT".to_string(), site_root()),
@@ -65,11 +142,14 @@ pub async fn spawn_app(standin_config: StandinConfig, overrides: &[(&str, &str)]
         .await
         .expect("stand-in starts");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut vars = settings(standin, &dir);
+    let (db, schema) = database(&dir).await;
+    let mut vars = settings(standin, &db);
     for (k, v) in overrides {
         vars.insert(k.to_string(), v.to_string());
     }
-    spawn_with(vars, standin, dir).await
+    let mut app = spawn_with(vars, standin, dir).await;
+    app.schema = schema;
+    app
 }
 
 /// Starts a server with exactly these settings.
@@ -80,6 +160,7 @@ pub async fn spawn_with(
 ) -> TestApp {
     init_tracing();
     let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test config");
+    let vars = vars.clone();
     let engine = Engine::new(config).await.expect("engine starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -90,6 +171,8 @@ pub async fn spawn_with(
         engine,
         standin,
         dir,
+        vars,
+        schema: None,
     }
 }
 

@@ -1,0 +1,165 @@
+//! Real `babblr` processes: two servers on one database carry one
+//! conversation between them (nothing lives in a process), and SIGTERM lets
+//! a request in flight finish. SQLite by default, PostgreSQL when
+//! `BABBLR_TEST_DATABASE=postgres` (see `common::postgres_url`).
+
+mod common;
+
+use babblr::llm::standin::{self, StandinConfig};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(vars: &HashMap<String, String>) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_babblr"))
+        .arg("serve")
+        .envs(vars)
+        .env("BABBLR_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("babblr starts");
+    // Owned by `Server` at once, so it is killed and reaped on every path.
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if http
+            .get(format!("{}/health", server.base))
+            .send()
+            .await
+            .is_ok()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("babblr did not come up on {}", server.base);
+}
+
+#[tokio::test]
+async fn two_processes_carry_one_conversation() {
+    let standin = standin::spawn(StandinConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _schema) = common::database(&dir).await;
+    let vars = common::settings(standin, &db);
+    let (a, b) = (start(&vars).await, start(&vars).await);
+    let http = reqwest::Client::new();
+
+    let c: Value = http
+        .post(format!("{}/conversations", a.base))
+        .json(&json!({"language": "french", "difficulty_level": "A1", "topic_id": "greetings"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let opening = http
+        .post(format!("{}/chat/initial-message", b.base))
+        .json(&json!({"conversation_id": id, "language": "french", "difficulty_level": "A1", "topic_id": "greetings"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opening.status(), 200);
+    let reply = http
+        .post(format!("{}/chat", a.base))
+        .json(&json!({"conversation_id": id, "user_message": "je va bien"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let messages: Vec<Value> = http
+        .get(format!("{}/conversations/{id}/messages", b.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["assistant", "user", "assistant"]);
+    assert_eq!(messages[1]["corrected_text"], "Je vais bien.");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_lets_a_request_in_flight_finish() {
+    let standin = standin::spawn(StandinConfig {
+        first_token_delay: Duration::from_millis(800),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _schema) = common::database(&dir).await;
+    let mut vars = common::settings(standin, &db);
+    vars.insert("BABBLR_CORRECTION_MAX_LEVEL".into(), "0".into());
+    let server = start(&vars).await;
+    let http = reqwest::Client::new();
+    let c: Value = http
+        .post(format!("{}/conversations", server.base))
+        .json(&json!({"language": "dutch", "difficulty_level": "A1", "topic_id": "weather"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_i64().unwrap();
+    let url = format!("{}/chat", server.base);
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .json(&json!({"conversation_id": id, "user_message": "het regent"}))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(in_flight.await.unwrap().expect("the request finishes"), 200);
+    let mut server = server;
+    let status = tokio::task::spawn_blocking(move || {
+        let s = server.child.wait();
+        (s, server)
+    })
+    .await
+    .unwrap()
+    .0
+    .unwrap();
+    assert!(status.success(), "clean exit after draining: {status:?}");
+}
