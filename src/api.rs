@@ -195,6 +195,7 @@ pub mod codes {
     pub const VALIDATION: &str = "validation_error";
     pub const NOT_FOUND: &str = "not_found";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
     pub const LLM_UNAVAILABLE: &str = "llm_unavailable";
     pub const LLM_TIMEOUT: &str = "llm_timeout";
@@ -207,6 +208,7 @@ pub fn status_for(code: &str) -> u16 {
     match code {
         codes::INVALID_REQUEST => 400,
         codes::NOT_FOUND => 404,
+        codes::REQUEST_TIMEOUT => 408,
         codes::PAYLOAD_TOO_LARGE => 413,
         codes::UNSUPPORTED_MEDIA_TYPE => 415,
         codes::VALIDATION => 422,

@@ -59,6 +59,9 @@ pub struct Config {
     pub perf_buffer: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Longest a request may take to reach its response headers (then 408).
+    /// Above the LLM timeout, so the LLM's own 504 comes first.
+    pub request_timeout: Duration,
     /// Origins allowed to call the API from another site; empty keeps CORS closed.
     pub cors_origins: Vec<String>,
     pub site_root: String,
@@ -183,6 +186,7 @@ impl Config {
             history_window: number("BABBLR_HISTORY_WINDOW", 10)?,
             perf_buffer: number("BABBLR_PERF_BUFFER", 200)?.max(1),
             max_body_bytes: number("BABBLR_MAX_BODY_BYTES", 1024 * 1024)?,
+            request_timeout: secs("BABBLR_REQUEST_TIMEOUT", 180.0)?,
             cors_origins: var("BABBLR_CORS_ORIGINS")
                 .map(|v| {
                     v.split(',')

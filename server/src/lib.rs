@@ -18,6 +18,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
 
 /// Leptos settings from our config: bundle name, site folder, address.
 pub fn leptos_options(config: &Config) -> LeptosOptions {
@@ -51,8 +52,13 @@ pub fn router(engine: Engine) -> Router {
 
     let mut router = pages
         .merge(routes::api(engine.clone()))
-        .layer(middleware::from_fn(api_errors))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        // Outside the limits, so their plain-text answers become JSON.
+        .layer(middleware::from_fn(api_errors))
         .layer(middleware::from_fn_with_state(
             engine.perf_store(),
             perf::http::middleware,
@@ -84,12 +90,23 @@ pub fn router(engine: Engine) -> Router {
 
 /// Gives errors their real status and a JSON body: server functions answer
 /// every error with 500 and our `{error, message}` body, so the status is
-/// taken from the code; a body too large gets 413 JSON instead of plain text.
+/// taken from the code; a body too large (413) or a request too slow (408)
+/// gets JSON instead of plain text.
 async fn api_errors(req: Request, next: Next) -> Response {
+    if let Some(err) = wrong_content_type(&req) {
+        return err.into_response();
+    }
     let res = next.run(req).await;
     if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(codes::PAYLOAD_TOO_LARGE, "The request body is too large.")
             .into_response();
+    }
+    if res.status() == StatusCode::REQUEST_TIMEOUT {
+        return ApiError::new(
+            codes::REQUEST_TIMEOUT,
+            "The request took too long and was stopped.",
+        )
+        .into_response();
     }
     if !res
         .headers()
@@ -106,6 +123,31 @@ async fn api_errors(req: Request, next: Next) -> Response {
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A POST whose body is declared as something other than JSON gets 415:
+/// every POST body this API takes is JSON.
+fn wrong_content_type(req: &Request) -> Option<ApiError> {
+    if req.method() != Method::POST {
+        return None;
+    }
+    let ct = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)?
+        .to_str()
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    (mime != "application/json" && !mime.ends_with("+json")).then(|| {
+        ApiError::new(
+            codes::UNSUPPORTED_MEDIA_TYPE,
+            format!("expected a JSON body (Content-Type: application/json), got '{mime}'"),
+        )
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.

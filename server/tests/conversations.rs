@@ -199,6 +199,87 @@ async fn bad_input_gets_a_clear_4xx_naming_the_field() {
         404
     );
 
+    // Huge and overflowing ids, oversized and mistyped bodies.
+    for body in [
+        "{\"conversation_id\": 99999999999999999999, \"user_message\": \"hola\"}",
+        "{\"conversation_id\": 1.5, \"user_message\": \"hola\"}",
+        "[]",
+        "null",
+        "",
+    ] {
+        let res = app
+            .http
+            .post(app.url("/chat"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{body}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "invalid_request",
+            "{body}"
+        );
+    }
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": i64::MAX, "user_message": "hola"}),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    let big = format!(
+        "{{\"conversation_id\": {id}, \"user_message\": \"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let res = app
+        .http
+        .post(app.url("/chat"))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"],
+        "payload_too_large"
+    );
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "y".repeat(100_000)}),
+        )
+        .await;
+    assert_eq!(res.status(), 422, "a 100 kB message");
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let res = app
+            .http
+            .post(app.url("/conversations"))
+            .header("content-type", ct)
+            .body(r#"{"language":"es","difficulty_level":"A1","topic_id":"greetings"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 415, "{ct}");
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["error"],
+            "unsupported_media_type"
+        );
+    }
+    let res = app.post("/conversations", json!({"language": "es'; DROP TABLE conversations; --", "difficulty_level": "A1", "topic_id": "greetings"})).await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        app.get("/health").await.status(),
+        200,
+        "the server stays up"
+    );
+
     // Nothing half-written: only the one good conversation, and no messages.
     let list: Vec<Value> = app.get("/conversations").await.json().await.unwrap();
     assert_eq!(list.len(), 1);
@@ -268,4 +349,22 @@ async fn history_survives_a_restart() {
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[0]["content"], "io sono fame");
     assert_eq!(messages[0]["corrected_text"], "Io ho fame.");
+}
+
+/// SQL and HTML in text are stored and returned as text, never executed.
+#[tokio::test]
+async fn sql_and_html_in_messages_are_kept_as_text() {
+    let app = spawn_app(StandinConfig::default(), &[]).await;
+    let id = app.conversation("english", "A1", "greetings").await;
+    let nasty = "<script>alert('x')</script> Robert'); DROP TABLE messages; --";
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": nasty}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let messages = app.messages(id).await;
+    assert_eq!(messages[0]["content"], nasty);
+    assert_eq!(app.messages(id).await.len(), 2, "the table is still there");
 }
