@@ -155,6 +155,18 @@ pub struct LlmHealth {
     pub detail: String,
 }
 
+/// A learner's own settings, sent with a request; fields left out take the
+/// server's defaults (`BABBLR_NATIVE_LANGUAGE`, `BABBLR_CORRECTION_MAX_LEVEL`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LearnerPrefs {
+    /// The learner's own language (`english`, `es`…), for translations and explanations.
+    #[serde(default)]
+    pub native_language: Option<String>,
+    /// Correct messages at levels up to this one (`A1`…`C2`), or `off`.
+    #[serde(default)]
+    pub correction_max_level: Option<String>,
+}
+
 /// Which tutor answers, for the UI (no network call behind it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TutorInfo {

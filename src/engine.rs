@@ -3,7 +3,7 @@
 
 use crate::api::{
     ChatResponse, ChatStreamEvent, ComponentHealth, Conversation, ConversationDetail, Correction,
-    Health, InitialMessageResponse, Message, Role, TopicSummary, TutorInfo,
+    Health, InitialMessageResponse, LearnerPrefs, Message, Role, TopicSummary, TutorInfo,
 };
 use crate::config::Config;
 use crate::db::{Db, NewMessage};
@@ -32,6 +32,13 @@ struct Inner {
     db: Db,
     llm: Llm,
     perf: Arc<PerfStore>,
+}
+
+/// A learner's settings, resolved against the server's defaults.
+#[derive(Debug, Clone, Copy)]
+struct Prefs {
+    native: Language,
+    correction_max: Option<CefrLevel>,
 }
 
 /// Validated `language`, `difficulty_level` and `topic_id`.
@@ -234,8 +241,10 @@ impl Engine {
         language: &str,
         level: &str,
         topic_id: &str,
+        prefs: &LearnerPrefs,
     ) -> Result<InitialMessageResponse> {
         parse_choice(language, level, topic_id)?;
+        let prefs = self.resolve(prefs)?;
         let conversation = self.conversation(conversation_id).await?;
         Self::check_matches(&conversation, Some(language), Some(level))?;
         if conversation.topic_id != topic_id.trim() {
@@ -266,7 +275,7 @@ impl Engine {
             conversation.language,
             conversation.difficulty_level,
             topic,
-            self.inner.config.native_language,
+            prefs.native,
         );
         let raw = perf_timed!(
             INFO,
@@ -333,11 +342,10 @@ impl Engine {
         &self,
         conversation: &Conversation,
         message: &Message,
+        prefs: Prefs,
     ) -> (String, Vec<Correction>) {
-        let wanted = self
-            .inner
-            .config
-            .correction_max_level
+        let wanted = prefs
+            .correction_max
             .is_some_and(|max| conversation.difficulty_level <= max);
         if !wanted {
             return (message.content.clone(), Vec::new());
@@ -346,7 +354,7 @@ impl Engine {
             conversation.language,
             conversation.difficulty_level,
             &message.content,
-            self.inner.config.native_language,
+            prefs.native,
         );
         let result = async {
             let raw = self.inner.llm.complete(request).await?;
@@ -419,7 +427,9 @@ impl Engine {
         user_message: &str,
         language: Option<&str>,
         level: Option<&str>,
+        prefs: &LearnerPrefs,
     ) -> Result<ChatResponse> {
+        let prefs = self.resolve(prefs)?;
         let (conversation, message) = self
             .save_user_message(conversation_id, user_message, language, level)
             .await?;
@@ -435,7 +445,7 @@ impl Engine {
             self.inner.llm.complete(request)
         );
         let ((corrected_text, corrections), reply) =
-            tokio::join!(self.correct(&conversation, &message), reply);
+            tokio::join!(self.correct(&conversation, &message, prefs), reply);
         let reply = reply?;
         let stored = self.save_reply(conversation_id, &reply).await?;
         Ok(ChatResponse {
@@ -458,7 +468,9 @@ impl Engine {
         &self,
         conversation_id: i64,
         user_message: &str,
+        prefs: &LearnerPrefs,
     ) -> Result<impl Stream<Item = ChatStreamEvent> + Send + 'static> {
+        let prefs = self.resolve(prefs)?;
         let (conversation, message) = self
             .save_user_message(conversation_id, user_message, None, None)
             .await?;
@@ -477,7 +489,7 @@ impl Engine {
                 );
                 crate::perf::spawn_in_request(async move {
                     let (corrected_text, corrections) =
-                        engine.correct(&conversation, &message).await;
+                        engine.correct(&conversation, &message, prefs).await;
                     let _ = tx.send(ChatStreamEvent::Corrections {
                         corrected_text,
                         corrections,
@@ -545,8 +557,9 @@ impl Engine {
     }
 
     /// A tutor message in the learner's own language; computed once, then stored.
-    pub async fn translate(&self, message_id: i64) -> Result<String> {
+    pub async fn translate(&self, message_id: i64, prefs: &LearnerPrefs) -> Result<String> {
         validate_id("message_id", message_id)?;
+        let prefs = self.resolve(prefs)?;
         let message = self
             .inner
             .db
@@ -557,16 +570,38 @@ impl Engine {
             return Ok(t);
         }
         let conversation = self.conversation(message.conversation_id).await?;
-        let request = prompts::translation_request(
-            conversation.language,
-            &message.content,
-            self.inner.config.native_language,
-        );
+        let request =
+            prompts::translation_request(conversation.language, &message.content, prefs.native);
         let text =
             perf_timed!(INFO, "chat.translate_llm", self.inner.llm.complete(request)).await?;
         let text = text.trim().to_string();
         self.inner.db.set_translation(message_id, &text).await?;
         Ok(text)
+    }
+
+    /// A learner's settings over the server's defaults, validated.
+    fn resolve(&self, p: &LearnerPrefs) -> Result<Prefs> {
+        let c = &self.inner.config;
+        let native = match p.native_language.as_deref().map(str::trim) {
+            None | Some("") => c.native_language,
+            Some(l) => Language::parse(l).ok_or_else(|| {
+                Error::invalid("native_language", format!("unknown language '{l}'"))
+            })?,
+        };
+        let correction_max = match p.correction_max_level.as_deref().map(str::trim) {
+            None | Some("") => c.correction_max_level,
+            Some("off") | Some("0") => None,
+            Some(l) => Some(CefrLevel::parse(l).ok_or_else(|| {
+                Error::invalid(
+                    "correction_max_level",
+                    format!("'{l}' is not A1..C2 or off"),
+                )
+            })?),
+        };
+        Ok(Prefs {
+            native,
+            correction_max,
+        })
     }
 
     /// Which tutor answers, without asking it.

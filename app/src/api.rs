@@ -61,27 +61,46 @@ pub async fn initial_message(
     language: String,
     difficulty_level: String,
     topic_id: String,
+    native_language: Option<String>,
 ) -> Result<InitialMessageResponse, ApiError> {
+    let prefs = babblr::api::LearnerPrefs {
+        native_language,
+        correction_max_level: None,
+    };
     Ok(engine()?
-        .initial_message(conversation_id, &language, &difficulty_level, &topic_id)
+        .initial_message(
+            conversation_id,
+            &language,
+            &difficulty_level,
+            &topic_id,
+            &prefs,
+        )
         .await?)
 }
 
 /// `POST /chat {conversation_id, user_message}`; the original's `language`
-/// and `difficulty_level` may be sent too and must match the conversation.
+/// and `difficulty_level` may be sent too and must match the conversation;
+/// `native_language` and `correction_max_level` override the server's defaults.
 #[server(prefix = "", endpoint = "chat", input = ApiJson, output = Json, client = PerfClient)]
 pub async fn chat(
     conversation_id: i64,
     user_message: String,
     language: Option<String>,
     difficulty_level: Option<String>,
+    native_language: Option<String>,
+    correction_max_level: Option<String>,
 ) -> Result<ChatResponse, ApiError> {
+    let prefs = babblr::api::LearnerPrefs {
+        native_language,
+        correction_max_level,
+    };
     Ok(engine()?
         .chat(
             conversation_id,
             &user_message,
             language.as_deref(),
             difficulty_level.as_deref(),
+            &prefs,
         )
         .await?)
 }
@@ -100,8 +119,15 @@ pub async fn delete_conversation(id: i64) -> Result<(), ApiError> {
 
 /// The translation of a tutor message into the learner's language.
 #[server(prefix = "/api", endpoint = "translate", input = ApiJson, output = Json, client = PerfClient)]
-pub async fn translate_message(message_id: i64) -> Result<String, ApiError> {
-    Ok(engine()?.translate(message_id).await?)
+pub async fn translate_message(
+    message_id: i64,
+    native_language: Option<String>,
+) -> Result<String, ApiError> {
+    let prefs = babblr::api::LearnerPrefs {
+        native_language,
+        correction_max_level: None,
+    };
+    Ok(engine()?.translate(message_id, &prefs).await?)
 }
 
 /// The server's record of recent requests and their spans (for /perf).

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod pages;
 pub mod perf;
+pub mod settings;
 pub mod stream;
 
 use leptos::prelude::*;
@@ -40,6 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let tutor = Resource::new(|| (), |_| api::get_tutor_info());
+    settings::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/babblr.css" />
         <Title text="Babblr · AI language tutor" />
@@ -57,6 +59,7 @@ pub fn App() -> impl IntoView {
                         view! { <span class="tutor-badge" title="The model answering as your tutor">{format!("{} · {}", t.provider, t.model)}</span> }.into_any()
                     })}
                 </Transition>
+                <settings::SettingsPanel tutor=tutor />
                 <nav aria-label="Main">
                     <a href="/">"Conversations"</a>
                     <a href="/perf">"Performance"</a>

@@ -27,6 +27,7 @@ pub fn drain_events(buf: &mut String) -> Vec<ChatStreamEvent> {
 pub async fn stream_chat(
     conversation_id: i64,
     user_message: &str,
+    prefs: &babblr::api::LearnerPrefs,
     mut on_event: impl FnMut(ChatStreamEvent),
 ) -> Result<(), ApiError> {
     use js_sys::{Reflect, Uint8Array};
@@ -38,9 +39,13 @@ pub async fn stream_chat(
     let window =
         web_sys::window().ok_or_else(|| ApiError::new(babblr::api::codes::NETWORK, "no window"))?;
     let url = "/chat/stream";
-    let body =
-        serde_json::json!({"conversation_id": conversation_id, "user_message": user_message})
-            .to_string();
+    let body = serde_json::json!({
+        "conversation_id": conversation_id,
+        "user_message": user_message,
+        "native_language": prefs.native_language,
+        "correction_max_level": prefs.correction_max_level,
+    })
+    .to_string();
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());
@@ -107,15 +112,25 @@ pub async fn stream_chat(
 pub async fn stream_chat_or_plain(
     conversation_id: i64,
     user_message: &str,
+    prefs: &babblr::api::LearnerPrefs,
     #[allow(unused_mut)] mut on_event: impl FnMut(ChatStreamEvent),
 ) -> Result<(), ApiError> {
     #[cfg(feature = "hydrate")]
     {
-        stream_chat(conversation_id, user_message, on_event).await
+        stream_chat(conversation_id, user_message, prefs, on_event).await
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let r = crate::api::chat(conversation_id, user_message.to_string(), None, None).await?;
+        let p = prefs.clone();
+        let r = crate::api::chat(
+            conversation_id,
+            user_message.to_string(),
+            None,
+            None,
+            p.native_language,
+            p.correction_max_level,
+        )
+        .await?;
         on_event(ChatStreamEvent::Saved {
             user_message_id: r.user_message_id,
         });

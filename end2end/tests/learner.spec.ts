@@ -11,10 +11,10 @@ test('a learner starts, chats, reopens and deletes a conversation', async ({ pag
   await expect(page.getByRole('heading', { name: 'Practise a language by talking' })).toBeVisible();
   await page.screenshot({ path: 'test-results/screens/home.png', fullPage: true });
 
-  await page.getByLabel('Language').selectOption('french');
-  await page.getByLabel('Level').selectOption('A2');
+  await page.locator('select[name="language"]').selectOption('french');
+  await page.locator('select[name="difficulty_level"]').selectOption('A2');
   await expect(page.locator('select[name="topic_id"] option[value="restaurant"]')).toHaveText(/Au restaurant/);
-  await page.getByLabel('Topic').selectOption('restaurant');
+  await page.locator('select[name="topic_id"]').selectOption('restaurant');
   await page.getByRole('button', { name: 'Start conversation' }).click();
 
   await expect(page).toHaveURL(/\/c\/\d+$/);
@@ -68,7 +68,7 @@ test('BabblrPerf times every API call with backend times', async ({ page }) => {
 
   const logs: string[] = [];
   page.on('console', (m) => logs.push(m.text()));
-  await page.getByLabel('Language').selectOption('german');
+  await page.locator('select[name="language"]').selectOption('german');
   await page.getByRole('button', { name: 'Start conversation' }).click();
   await expect(page.locator('li.message.assistant')).toHaveCount(1);
   const input = page.getByLabel('Your message');
@@ -114,6 +114,15 @@ test('BabblrPerf times every API call with backend times', async ({ page }) => {
   await page.reload();
   await hydrated(page);
   expect(await page.evaluate(() => (window as any).BabblrPerf.isEnabled())).toBe(false);
+
+  // The settings panel's switch is the same one.
+  await page.getByText('Settings').click();
+  const perfBox = page.locator('input[name="perf_debug"]');
+  await expect(perfBox).not.toBeChecked();
+  await perfBox.check();
+  expect(await page.evaluate(() => (window as any).BabblrPerf.isEnabled())).toBe(true);
+  await page.locator('select[name="correction_max_level"]').selectOption('off');
+  expect(await page.evaluate(() => JSON.parse(localStorage.getItem('babblr_settings') ?? '{}').correction_max_level)).toBe('off');
 });
 
 test('the perf page draws the spans of requests just made', async ({ page, request }) => {

@@ -31,11 +31,16 @@ async fn main() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let engine = Engine::new(Config::from_lookup(|k| vars.get(k).cloned()).unwrap()).await.unwrap();
+    let engine = Engine::new(Config::from_lookup(|k| vars.get(k).cloned()).unwrap())
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(server::serve(engine, listener));
-    let http = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
 
     let mut ids = Vec::new();
     for _ in 0..CONVERSATIONS {
@@ -82,11 +87,20 @@ async fn main() {
 
     let mut stored_ok = true;
     for id in &ids {
-        let messages: Vec<Value> =
-            http.get(format!("{base}/conversations/{id}/messages")).send().await.unwrap().json().await.unwrap();
+        let messages: Vec<Value> = http
+            .get(format!("{base}/conversations/{id}/messages"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for n in 0..PER_CONVERSATION {
             let text = format!("mensaje {id}-{n}");
-            let copies = messages.iter().filter(|m| m["content"] == text.as_str()).count();
+            let copies = messages
+                .iter()
+                .filter(|m| m["content"] == text.as_str())
+                .count();
             stored_ok &= copies == 1;
         }
         stored_ok &= messages.len() == 2 * PER_CONVERSATION;
@@ -95,7 +109,10 @@ async fn main() {
     let total = CONVERSATIONS * PER_CONVERSATION;
     println!("{total} concurrent chats in {wall:.2} s ({:.0} chats/s): {errors} errors, every message stored exactly once: {stored_ok}",
         total as f64 / wall);
-    println!("latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}", s.p50, s.p95, s.p99, s.max);
+    println!(
+        "latency ms: p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2}",
+        s.p50, s.p95, s.p99, s.max
+    );
     assert_eq!(errors, 0);
     assert!(stored_ok);
 }

@@ -79,6 +79,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBody<T> {
 struct ChatStreamBody {
     conversation_id: i64,
     user_message: String,
+    #[serde(flatten)]
+    prefs: babblr::api::LearnerPrefs,
 }
 
 /// `POST /chat/stream {conversation_id, user_message}` → Server-Sent Events:
@@ -89,7 +91,7 @@ async fn chat_stream(
     ApiJsonBody(body): ApiJsonBody<ChatStreamBody>,
 ) -> Result<Response, ApiError> {
     let events = engine
-        .chat_stream(body.conversation_id, &body.user_message)
+        .chat_stream(body.conversation_id, &body.user_message, &body.prefs)
         .await?;
     let sse = events.map(|ev| {
         let data = serde_json::to_value(&ev).unwrap_or_default();

@@ -459,3 +459,46 @@ async fn warm_up_loads_the_model_in_the_background() {
         .expect("llm.warmup recorded");
     assert!(text.contains("babblr_span_duration_seconds_count{span=\"llm.warmup\"}"));
 }
+
+/// A learner's own settings override the server's defaults, and are validated.
+#[tokio::test]
+async fn learner_settings_override_the_defaults() {
+    let app = spawn_app(StandinConfig::default(), &[]).await;
+    let id = app.conversation("spanish", "A1", "greetings").await;
+    let v: Value = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "yo es", "correction_max_level": "off"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["corrections"],
+        json!([]),
+        "corrections turned off by the learner"
+    );
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "hola", "native_language": "klingon"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["field"],
+        "native_language"
+    );
+    let res = app
+        .post(
+            "/chat/stream",
+            json!({"conversation_id": id, "user_message": "yo es", "correction_max_level": "Z9"}),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["field"],
+        "correction_max_level"
+    );
+}

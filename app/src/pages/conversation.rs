@@ -43,6 +43,7 @@ pub fn ConversationPage() -> impl IntoView {
     let sending = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
     let failed_text = RwSignal::new(None::<String>);
+    let settings = crate::settings::use_settings();
     // The tutor's reply while it streams in.
     let streaming = RwSignal::new(None::<String>);
 
@@ -55,6 +56,7 @@ pub fn ConversationPage() -> impl IntoView {
                 c.language.id().into(),
                 c.difficulty_level.id().into(),
                 c.topic_id.clone(),
+                settings.get_untracked().native_language,
             )
             .await
             {
@@ -124,54 +126,59 @@ pub fn ConversationPage() -> impl IntoView {
             let reply_done = ui_timer("ui.send_to_reply");
             let mut first_token = Some(ui_timer("ui.send_to_first_token"));
             streaming.set(Some(String::new()));
-            let result = crate::stream::stream_chat_or_plain(c.id, &text, |ev| match ev {
-                ChatStreamEvent::Saved { user_message_id } => messages.update(|ms| {
-                    if let Some(m) = ms.iter_mut().find(|m| m.id == pending_id) {
-                        m.id = user_message_id;
+            let result = crate::stream::stream_chat_or_plain(
+                c.id,
+                &text,
+                &settings.get_untracked().prefs(),
+                |ev| match ev {
+                    ChatStreamEvent::Saved { user_message_id } => messages.update(|ms| {
+                        if let Some(m) = ms.iter_mut().find(|m| m.id == pending_id) {
+                            m.id = user_message_id;
+                        }
+                    }),
+                    ChatStreamEvent::Corrections {
+                        corrected_text,
+                        corrections,
+                    } => messages.update(|ms| {
+                        if let Some(m) = ms.iter_mut().rev().find(|m| m.role == Role::User) {
+                            m.corrected_text = Some(corrected_text);
+                            m.corrections = Some(corrections);
+                        }
+                    }),
+                    ChatStreamEvent::Token { text } => {
+                        streaming.update(|s| s.get_or_insert_with(String::new).push_str(&text));
+                        if let Some(done) = first_token.take() {
+                            done();
+                        }
                     }
-                }),
-                ChatStreamEvent::Corrections {
-                    corrected_text,
-                    corrections,
-                } => messages.update(|ms| {
-                    if let Some(m) = ms.iter_mut().rev().find(|m| m.role == Role::User) {
-                        m.corrected_text = Some(corrected_text);
-                        m.corrections = Some(corrections);
+                    ChatStreamEvent::Done {
+                        assistant_message_id,
+                        assistant_message,
+                        translation,
+                    } => {
+                        streaming.set(None);
+                        messages.update(|ms| {
+                            ms.push(Message {
+                                id: assistant_message_id,
+                                conversation_id: c.id,
+                                role: Role::Assistant,
+                                content: assistant_message,
+                                translation,
+                                corrected_text: None,
+                                corrections: None,
+                                created_at: 0,
+                            })
+                        });
                     }
-                }),
-                ChatStreamEvent::Token { text } => {
-                    streaming.update(|s| s.get_or_insert_with(String::new).push_str(&text));
-                    if let Some(done) = first_token.take() {
-                        done();
+                    ChatStreamEvent::Error {
+                        error: code,
+                        message,
+                    } => {
+                        error.set(Some(ApiError::new(&code, message)));
+                        failed_text.set(Some(text.clone()));
                     }
-                }
-                ChatStreamEvent::Done {
-                    assistant_message_id,
-                    assistant_message,
-                    translation,
-                } => {
-                    streaming.set(None);
-                    messages.update(|ms| {
-                        ms.push(Message {
-                            id: assistant_message_id,
-                            conversation_id: c.id,
-                            role: Role::Assistant,
-                            content: assistant_message,
-                            translation,
-                            corrected_text: None,
-                            corrections: None,
-                            created_at: 0,
-                        })
-                    });
-                }
-                ChatStreamEvent::Error {
-                    error: code,
-                    message,
-                } => {
-                    error.set(Some(ApiError::new(&code, message)));
-                    failed_text.set(Some(text.clone()));
-                }
-            })
+                },
+            )
             .await;
             if let Err(e) = result {
                 error.set(Some(e));
@@ -252,6 +259,7 @@ fn MessageBubble(
     messages: RwSignal<Vec<Message>>,
 ) -> impl IntoView {
     let show_translation = RwSignal::new(false);
+    let settings = crate::settings::use_settings();
     let translating = RwSignal::new(false);
     let is_user = message.role == Role::User;
     let id = message.id;
@@ -275,8 +283,9 @@ fn MessageBubble(
             return;
         }
         translating.set(true);
+        let native = settings.get_untracked().native_language;
         spawn_local(async move {
-            if let Ok(t) = translate_message(id).await {
+            if let Ok(t) = translate_message(id, native).await {
                 messages.update(|ms| {
                     if let Some(m) = ms.iter_mut().find(|m| m.id == id) {
                         m.translation = Some(t);
