@@ -91,6 +91,8 @@ pub fn SettingsPanel(tutor: Resource<Result<TutorInfo, babblr::api::ApiError>>) 
     view! {
         <details class="settings">
             <summary>"Settings"</summary>
+            // Inside a Transition: it reads the tutor resource.
+            <Transition fallback=|| ()>
             <div class="settings-body">
                 <label>
                     "Your language (translations, explanations)"
@@ -125,6 +127,7 @@ pub fn SettingsPanel(tutor: Resource<Result<TutorInfo, babblr::api::ApiError>>) 
                     " Performance debugging (console [PERF] lines; same as BabblrPerf.enable())"
                 </label>
             </div>
+            </Transition>
         </details>
     }
 }

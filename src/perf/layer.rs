@@ -138,7 +138,9 @@ where
     }
 
     /// Logs START on the first entry. Not in `on_new_span`: an event emitted
-    /// while a span is being created confuses per-layer filters.
+    /// while a span is being created confuses per-layer filters (so does
+    /// `tracing::enabled!` in any layer callback: it leaves filter state behind
+    /// that can hide the next span from this layer).
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         if span.metadata().target() != TARGET {
@@ -150,7 +152,7 @@ where
             .is_some_and(|s| !s.logged.swap(true, Ordering::Relaxed));
         let name = span.metadata().name();
         drop(span);
-        if first && tracing::enabled!(target: "babblr::perf", Level::DEBUG) {
+        if first {
             let request_id = request_of(&ctx, id)
                 .map(|t| t.request_id.clone())
                 .unwrap_or_else(|| "-".into());
