@@ -12,29 +12,14 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-fn spans(c: &mut Criterion) {
-    let _ = perf::metrics::handle();
-    // Every sink: the INFO log line (formatted, written to a sink), the
-    // request's Server-Timing entry, and the Prometheus histogram.
-    let sub = subscriber::build(
-        subscriber::EnvFilter::new("babblr::perf=info"),
-        std::io::sink,
-    );
+/// Times one INFO perf span opened inside a request span, under `sub`.
+fn bench_span(
+    c: &mut Criterion,
+    name: &str,
+    sub: impl tracing::Subscriber + Send + Sync + 'static,
+) {
     tracing::subscriber::with_default(sub, || {
-        c.bench_function("span: all sinks on, inside a request", |b| {
-            b.iter_batched_ref(
-                || tracing::info_span!(target: REQUEST_TARGET, "request", request_id = "bench"),
-                |request| {
-                    let _r = request.enter();
-                    let _t = perf_timer!(INFO, "bench.span");
-                },
-                BatchSize::SmallInput,
-            )
-        });
-    });
-    let quiet = subscriber::build(subscriber::EnvFilter::new("off"), std::io::sink);
-    tracing::subscriber::with_default(quiet, || {
-        c.bench_function("span: log lines filtered out", |b| {
+        c.bench_function(name, |b| {
             b.iter_batched_ref(
                 || tracing::info_span!(target: REQUEST_TARGET, "request", request_id = "bench"),
                 |request| {
@@ -47,20 +32,23 @@ fn spans(c: &mut Criterion) {
     });
 }
 
-/// The floor: the same spans on a bare `tracing` registry, no layer at all.
-fn bare_registry(c: &mut Criterion) {
-    tracing::subscriber::with_default(tracing_subscriber::Registry::default(), || {
-        c.bench_function("span: bare tracing registry (floor)", |b| {
-            b.iter_batched_ref(
-                || tracing::info_span!(target: REQUEST_TARGET, "request", request_id = "bench"),
-                |request| {
-                    let _r = request.enter();
-                    let _t = perf_timer!(INFO, "bench.span");
-                },
-                BatchSize::SmallInput,
-            )
-        });
-    });
+fn spans(c: &mut Criterion) {
+    let _ = perf::metrics::handle();
+    // The floor: a bare `tracing` registry, no layer at all.
+    bench_span(
+        c,
+        "span: bare tracing registry (floor)",
+        tracing_subscriber::Registry::default(),
+    );
+    // Every sink: the INFO log line (formatted, written to a sink), the
+    // request's Server-Timing entry, and the Prometheus histogram.
+    let all = subscriber::build(
+        subscriber::EnvFilter::new("babblr::perf=info"),
+        std::io::sink,
+    );
+    bench_span(c, "span: all sinks on, inside a request", all);
+    let quiet = subscriber::build(subscriber::EnvFilter::new("off"), std::io::sink);
+    bench_span(c, "span: log lines filtered out", quiet);
 }
 
 fn requests(c: &mut Criterion) {
@@ -100,5 +88,5 @@ fn requests(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bare_registry, spans, requests);
+criterion_group!(benches, spans, requests);
 criterion_main!(benches);

@@ -386,11 +386,13 @@ impl Engine {
         }
     }
 
-    fn reply_request(
-        &self,
-        conversation: &Conversation,
-        history: &[Message],
-    ) -> Result<crate::llm::LlmRequest> {
+    /// The reply prompt: the conversation's role-play and its last messages.
+    async fn reply_request(&self, conversation: &Conversation) -> Result<crate::llm::LlmRequest> {
+        let history = self
+            .inner
+            .db
+            .recent_messages(conversation.id, self.inner.config.history_window.max(1))
+            .await?;
         let topic = topic(&conversation.topic_id).ok_or_else(|| {
             Error::Internal(format!(
                 "stored topic '{}' is unknown",
@@ -401,7 +403,7 @@ impl Engine {
             conversation.language,
             conversation.difficulty_level,
             topic,
-            history,
+            &history,
         ))
     }
 
@@ -433,12 +435,7 @@ impl Engine {
         let (conversation, message) = self
             .save_user_message(conversation_id, user_message, language, level)
             .await?;
-        let history = self
-            .inner
-            .db
-            .recent_messages(conversation_id, self.inner.config.history_window.max(1))
-            .await?;
-        let request = self.reply_request(&conversation, &history)?;
+        let request = self.reply_request(&conversation).await?;
         let reply = perf_timed!(
             INFO,
             "chat.generate_response_llm",
@@ -523,12 +520,7 @@ impl Engine {
         conversation: &Conversation,
         tx: &tokio::sync::mpsc::UnboundedSender<ChatStreamEvent>,
     ) -> Result<Message> {
-        let history = self
-            .inner
-            .db
-            .recent_messages(conversation.id, self.inner.config.history_window.max(1))
-            .await?;
-        let request = self.reply_request(conversation, &history)?;
+        let request = self.reply_request(conversation).await?;
         let generate = perf_span!(INFO, "chat.generate_response_llm");
         let text = async {
             let first_token = perf_span!(INFO, "chat.first_token");
