@@ -256,7 +256,8 @@ impl Engine {
                 ),
             ));
         }
-        let existing = self.inner.db.recent_messages(conversation_id, 1).await?;
+        // The opening is the conversation's first tutor message, not its latest.
+        let existing = self.inner.db.messages(conversation_id).await?;
         if let Some(first) = existing.into_iter().find(|m| m.role == Role::Assistant) {
             return Ok(InitialMessageResponse {
                 assistant_message: first.content,

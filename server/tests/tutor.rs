@@ -53,6 +53,28 @@ async fn the_seed_initial_message_example_works_verbatim() {
         .unwrap();
     assert_eq!(again["assistant_message"], v["assistant_message"]);
     assert_eq!(app.messages(1).await.len(), 1);
+
+    // After a chat turn, the opening is still the first tutor message.
+    let chat = app
+        .post(
+            "/chat",
+            json!({"conversation_id": 1, "user_message": "hola"}),
+        )
+        .await;
+    assert_eq!(chat.status(), 200);
+    let third: Value = app
+        .http
+        .post(app.url("/chat/initial-message"))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(third["assistant_message"], v["assistant_message"]);
+    assert_eq!(app.messages(1).await.len(), 3);
 }
 
 #[tokio::test]
