@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 import * as os from 'os';
 import * as path from 'path';
+import { execSync } from 'child_process';
 
 // The suite starts the stand-in Ollama (not a model) and the real server
 // built by scripts/build.sh, on ports of its own, with a fresh SQLite file.
@@ -8,6 +9,14 @@ const port = Number(process.env.BABBLR_E2E_PORT ?? 8123);
 const standinPort = port + 1;
 const bin = path.resolve(__dirname, '../target/debug/babblr');
 const db = path.join(os.tmpdir(), `babblr-e2e-${process.pid}-${Date.now()}.db`);
+const models = process.env.BABBLR_TEST_MODELS ?? path.resolve(__dirname, '../../shared/models');
+
+// The microphone: Chromium's fake capture device plays Spanish speech made
+// with espeak-ng (then 3 s of silence, so the recorder stops by itself).
+const speechText = 'Hola, me llamo Juan. Quiero una mesa para dos personas, por favor.';
+const speechWav = path.join(os.tmpdir(), `babblr-e2e-speech-${process.pid}.wav`);
+execSync(`espeak-ng -v es -s 140 -w ${speechWav}.raw.wav "${speechText}" && ` +
+  `sox ${speechWav}.raw.wav -r 48000 -c 1 -b 16 ${speechWav} pad 0.5 3`);
 
 export default defineConfig({
   testDir: './tests',
@@ -33,6 +42,9 @@ export default defineConfig({
         '--disable-component-update',
         '--disable-sync',
         '--no-first-run',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${speechWav}`,
       ],
     },
   },
@@ -55,6 +67,9 @@ export default defineConfig({
         DATABASE_URL: `sqlite://${db}`,
         LEPTOS_SITE_ROOT: path.resolve(__dirname, '../target/site'),
         RUST_LOG: 'warn',
+        // The real multilingual Whisper base model, loaded and warmed at start.
+        BABBLR_WHISPER_MODEL: path.join(models, 'ggml-base.bin'),
+        BABBLR_WHISPER_WARMUP: '1',
       },
     },
   ],

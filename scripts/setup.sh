@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building Babblr needs and is missing: the wasm32 target,
 # wasm-bindgen-cli at exactly Cargo.lock's version and, when run as root on
-# Debian/Ubuntu, binaryen (wasm-opt). Nothing is downloaded outside the
+# Debian/Ubuntu, cmake (for whisper.cpp) and binaryen (wasm-opt). Nothing is downloaded outside the
 # package registries. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,13 +34,19 @@ apt_install() {
     fi
 }
 
+if ! command -v cmake >/dev/null; then
+    log "installing cmake (whisper-rs builds whisper.cpp with it)"
+    apt_install cmake || true
+fi
+
 if ! command -v wasm-opt >/dev/null; then
     log "installing binaryen (wasm-opt) for the release bundle"
     apt_install binaryen || true
 fi
 
 if [ "${1:-}" = "--test" ]; then
-    for pkg in chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm; do
+    # espeak-ng and sox make the speech the transcription tests listen to.
+    for pkg in chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm espeak-ng:espeak-ng sox:sox; do
         cmd=${pkg%%:*}; name=${pkg##*:}
         if ! command -v "$cmd" >/dev/null; then
             log "installing $name for the browser tests"

@@ -190,6 +190,59 @@ pub struct Health {
     pub speech: ComponentHealth,
 }
 
+/// `POST /stt/transcribe`: what was heard, and the tutor's fix of likely mis-hearings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcription {
+    /// Whisper's transcript.
+    pub text: String,
+    /// ISO code of the language transcribed.
+    pub language: String,
+    /// Length of the clip in seconds.
+    pub duration: f64,
+    /// The transcript with likely mis-hearings fixed (the same text when
+    /// there was no conversation to give context).
+    pub corrected_text: String,
+    /// Words the fix changed.
+    pub corrections: Vec<TranscriptFix>,
+}
+
+/// One word or phrase changed by the transcript fix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TranscriptFix {
+    pub original: String,
+    pub corrected: String,
+}
+
+/// `GET /stt/cuda`: where whisper.cpp runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SttBackend {
+    pub cuda_available: bool,
+    pub backend: String,
+    pub device: String,
+    pub whisper_version: String,
+    /// whisper.cpp's own report of the CPU features and backends it was built with.
+    pub system_info: String,
+}
+
+/// One entry of `GET /stt/models`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SttModel {
+    pub name: String,
+    pub size_mb: u32,
+    pub downloaded: bool,
+    /// The model this server is configured to use.
+    pub current: bool,
+    pub path: String,
+}
+
+/// One entry of `GET /stt/languages`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SttLanguage {
+    pub code: String,
+    pub name: String,
+    pub whisper_id: i32,
+}
+
 /// Every error the API returns: `{error, message}`, plus the field at fault
 /// when one is. `error` is a stable code; [`status_for`] maps it to HTTP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -213,6 +266,8 @@ pub mod codes {
     pub const LLM_TIMEOUT: &str = "llm_timeout";
     pub const INTERNAL: &str = "internal_error";
     pub const NETWORK: &str = "network_error";
+    pub const STT_BUSY: &str = "stt_busy";
+    pub const STT_UNAVAILABLE: &str = "stt_unavailable";
 }
 
 /// The HTTP status for an error code.
@@ -225,6 +280,7 @@ pub fn status_for(code: &str) -> u16 {
         codes::UNSUPPORTED_MEDIA_TYPE => 415,
         codes::VALIDATION => 422,
         codes::LLM_UNAVAILABLE => 503,
+        codes::STT_BUSY | codes::STT_UNAVAILABLE => 503,
         codes::LLM_TIMEOUT => 504,
         _ => 500,
     }

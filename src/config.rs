@@ -42,6 +42,38 @@ pub struct LlmConfig {
     pub warmup: bool,
 }
 
+/// Speech-to-text settings.
+#[derive(Debug, Clone)]
+pub struct SttConfig {
+    /// A model name (`base`, `small.en`, `large-v3-turbo`) or a path to a GGML file.
+    pub model: String,
+    /// Where named models are kept (and `babblr models pull` puts them).
+    pub model_dir: std::path::PathBuf,
+    /// CPU threads per transcription.
+    pub threads: usize,
+    /// Transcriptions running at once.
+    pub max_concurrent: usize,
+    /// Transcriptions allowed to wait for a slot; past that, 503 `stt_busy`.
+    pub max_queue: usize,
+    /// Load the model and run one second of silence at start.
+    pub warmup: bool,
+    /// Where `babblr models pull` downloads from.
+    pub hub_url: String,
+    /// Largest upload, in bytes.
+    pub max_upload_bytes: usize,
+    /// Longest clip, in seconds.
+    pub max_seconds: f64,
+}
+
+/// `~/.cache/babblr/models`, or `./models` when there is no home.
+fn default_model_dir() -> std::path::PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
+        .map(|c| c.join("babblr").join("models"))
+        .unwrap_or_else(|| "models".into())
+}
+
 /// Everything the server needs to know.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -65,6 +97,7 @@ pub struct Config {
     /// Origins allowed to call the API from another site; empty keeps CORS closed.
     pub cors_origins: Vec<String>,
     pub site_root: String,
+    pub stt: SttConfig,
 }
 
 /// A setting that could not be understood.
@@ -196,6 +229,24 @@ impl Config {
                 })
                 .unwrap_or_default(),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            stt: SttConfig {
+                model: var("BABBLR_WHISPER_MODEL").unwrap_or_else(|| "base".into()),
+                model_dir: var("BABBLR_MODEL_DIR")
+                    .map(Into::into)
+                    .unwrap_or_else(default_model_dir),
+                threads: number("BABBLR_WHISPER_THREADS", 1)?.max(1),
+                max_concurrent: number("BABBLR_STT_MAX_CONCURRENT", 1)?.max(1),
+                max_queue: number("BABBLR_STT_MAX_QUEUE", 4)?,
+                warmup: flag("BABBLR_WHISPER_WARMUP", true),
+                hub_url: var("BABBLR_MODEL_HUB_URL")
+                    .unwrap_or_else(|| {
+                        "https://huggingface.co/ggerganov/whisper.cpp/resolve/main".into()
+                    })
+                    .trim_end_matches('/')
+                    .to_string(),
+                max_upload_bytes: number("BABBLR_STT_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)?,
+                max_seconds: 120.0,
+            },
         })
     }
 }

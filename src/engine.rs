@@ -32,7 +32,13 @@ struct Inner {
     db: Db,
     llm: Llm,
     perf: Arc<PerfStore>,
+    /// The Whisper model, loaded on first use or by the warm-up.
+    #[cfg(feature = "stt")]
+    stt: tokio::sync::OnceCell<Arc<crate::stt::Stt>>,
 }
+
+#[cfg(feature = "stt")]
+mod speech;
 
 /// A learner's settings, resolved against the server's defaults.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +100,8 @@ impl Engine {
                 db,
                 llm,
                 perf,
+                #[cfg(feature = "stt")]
+                stt: Default::default(),
             }),
         })
     }
@@ -622,10 +630,7 @@ impl Engine {
             },
         };
         let llm = self.inner.llm.health().await;
-        let speech = ComponentHealth {
-            status: "unavailable".into(),
-            detail: "speech recognition is not part of this build yet".into(),
-        };
+        let speech = self.speech_health();
         let status = if database.status == "ok" && llm.status == "ok" {
             "ok"
         } else {
@@ -637,6 +642,16 @@ impl Engine {
             database,
             llm,
             speech,
+        }
+    }
+}
+
+#[cfg(not(feature = "stt"))]
+impl Engine {
+    fn speech_health(&self) -> ComponentHealth {
+        ComponentHealth {
+            status: "unavailable".into(),
+            detail: "built without the `stt` feature".into(),
         }
     }
 }

@@ -26,6 +26,18 @@ pub enum Error {
     /// The LLM answered with an error or something unusable.
     #[error("LLM error: {0}")]
     Llm(String),
+    /// The upload is bigger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The upload is in a format we do not read.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// Speech recognition is not available (no model); the message says how to get one.
+    #[error("{0}")]
+    SttUnavailable(String),
+    /// Every transcription slot and queue place is taken.
+    #[error("speech recognition is busy")]
+    SttBusy,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal error: {0}")]
@@ -51,6 +63,13 @@ impl Error {
             Error::NotFound(m) => ApiError::new(codes::NOT_FOUND, m.clone()),
             Error::LlmUnavailable(m) => ApiError::new(codes::LLM_UNAVAILABLE, m.clone()),
             Error::LlmTimeout(m) => ApiError::new(codes::LLM_TIMEOUT, m.clone()),
+            Error::TooLarge(m) => ApiError::new(codes::PAYLOAD_TOO_LARGE, m.clone()),
+            Error::UnsupportedMedia(m) => ApiError::new(codes::UNSUPPORTED_MEDIA_TYPE, m.clone()),
+            Error::SttUnavailable(m) => ApiError::new(codes::STT_UNAVAILABLE, m.clone()),
+            Error::SttBusy => ApiError::new(
+                codes::STT_BUSY,
+                "Speech recognition is busy with other recordings; try again in a few seconds.",
+            ),
             Error::Llm(m) => {
                 tracing::error!(error = %m, "LLM failed");
                 ApiError::new(

@@ -21,6 +21,8 @@ pub mod error;
 pub mod llm;
 #[cfg(feature = "server")]
 pub mod perf;
+#[cfg(feature = "stt")]
+pub mod stt;
 #[cfg(feature = "server")]
 pub mod tutor;
 

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod pages;
 pub mod perf;
+pub mod recorder;
 pub mod settings;
 pub mod stream;
 

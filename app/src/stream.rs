@@ -147,8 +147,9 @@ pub async fn stream_chat_or_plain(
     }
 }
 
+/// The timing headers of a response, for [`crate::perf::ApiTimer::finish`].
 #[cfg(feature = "hydrate")]
-fn headers_of(response: &web_sys::Response) -> http::HeaderMap {
+pub(crate) fn headers_of(response: &web_sys::Response) -> http::HeaderMap {
     let mut map = http::HeaderMap::new();
     for name in ["x-response-time", "server-timing", "x-request-id"] {
         if let Ok(Some(v)) = response.headers().get(name) {

@@ -2,6 +2,7 @@
 //! and the layers. `main.rs` adds the command line.
 
 pub mod routes;
+pub mod stt_routes;
 
 use app::{shell, App};
 use axum::body::Body;
@@ -53,6 +54,8 @@ pub fn router(engine: Engine) -> Router {
     let mut router = pages
         .merge(routes::api(engine.clone()))
         .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        // Speech uploads have their own, larger limit.
+        .merge(stt_routes::routes(engine.clone()))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
@@ -126,22 +129,32 @@ async fn api_errors(req: Request, next: Next) -> Response {
 }
 
 /// A POST whose body is declared as something other than JSON gets 415:
-/// every POST body this API takes is JSON.
+/// every POST body this API takes is JSON, but the speech upload, which is
+/// multipart.
 fn wrong_content_type(req: &Request) -> Option<ApiError> {
     if req.method() != Method::POST {
         return None;
     }
-    let ct = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)?
-        .to_str()
-        .unwrap_or("");
+    let upload = req.uri().path() == "/stt/transcribe";
+    let ct = match req.headers().get(http::header::CONTENT_TYPE) {
+        Some(ct) => ct.to_str().unwrap_or(""),
+        None if upload => "",
+        None => return None,
+    };
     let mime = ct
         .split(';')
         .next()
         .unwrap_or("")
         .trim()
         .to_ascii_lowercase();
+    if upload {
+        return (mime != "multipart/form-data").then(|| {
+            ApiError::new(
+                codes::UNSUPPORTED_MEDIA_TYPE,
+                format!("send the recording as multipart/form-data with a field named 'audio', not '{mime}'"),
+            )
+        });
+    }
     (mime != "application/json" && !mime.ends_with("+json")).then(|| {
         ApiError::new(
             codes::UNSUPPORTED_MEDIA_TYPE,

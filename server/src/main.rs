@@ -1,4 +1,5 @@
-//! `babblr`: serves the app (default), or runs the stand-in Ollama server.
+//! `babblr`: serves the app (default), manages Whisper models, or runs the
+//! stand-in Ollama server.
 
 use babblr::config::Config;
 use babblr::llm::standin::{self, StandinConfig};
@@ -11,6 +12,9 @@ Usage:
   babblr [serve]            Serve the app (settings from the environment; see README)
   babblr standin-ollama [--addr HOST:PORT] [--first-token-delay-ms N] [--token-delay-ms N]
                             Run the stand-in Ollama server (not a model) for tests and demos
+  babblr models list        List the Whisper models and which are downloaded
+  babblr models pull NAME   Download a Whisper model (tiny, base, small, medium,
+                            large-v3-turbo, and .en variants) into BABBLR_MODEL_DIR
   babblr help               Show this help";
 
 #[tokio::main]
@@ -19,6 +23,7 @@ async fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         None | Some("serve") => serve().await,
         Some("standin-ollama") => run_standin(&args[1..]).await,
+        Some("models") => run_models(&args[1..]).await,
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -49,6 +54,7 @@ async fn serve() -> ExitCode {
         }
     };
     engine.spawn_warmup();
+    engine.spawn_stt_warmup();
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -99,6 +105,52 @@ async fn run_standin(args: &[String]) -> ExitCode {
         Err(e) => {
             eprintln!("standin-ollama: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `babblr models list|pull NAME`.
+async fn run_models(args: &[String]) -> ExitCode {
+    use babblr::stt::models;
+    let config = match Config::from_env() {
+        Ok(c) => c.stt,
+        Err(e) => {
+            eprintln!("babblr: bad setting {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match (args.first().map(String::as_str), args.get(1)) {
+        (Some("list") | None, _) => {
+            let current = models::resolve(&config.model, &config.model_dir).unwrap_or_default();
+            println!("models in {}:", config.model_dir.display());
+            for m in models::list(&config.model_dir, &current) {
+                println!(
+                    "  {:<16} {:>5} MB  {}{}",
+                    m.name,
+                    m.size_mb,
+                    if m.downloaded { "downloaded" } else { "-" },
+                    if m.current { "  (in use)" } else { "" }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        (Some("pull"), Some(name)) => {
+            let hub = config.hub_url.clone();
+            println!("downloading {name} from {hub}");
+            match models::pull(name, &config.model_dir, &hub, true).await {
+                Ok(path) => {
+                    println!("saved {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("babblr: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        _ => {
+            eprintln!("usage: babblr models list | babblr models pull NAME\n\n{USAGE}");
+            ExitCode::from(2)
         }
     }
 }

@@ -70,6 +70,10 @@ pub enum Purpose {
     Translation {
         text: String,
     },
+    /// Fix likely speech-recognition mistakes in a transcript.
+    TranscriptFix {
+        text: String,
+    },
 }
 
 /// A chat request to the model.

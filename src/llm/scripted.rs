@@ -44,6 +44,7 @@ impl ScriptedProvider {
                 serde_json::json!({"corrected_text": corrected_text, "corrections": corrections})
                     .to_string()
             }
+            Purpose::TranscriptFix { text } => demo::fix_transcript(text),
             Purpose::Translation { text } => {
                 demo::translate(text).unwrap_or_else(|| format!("(demo translation) {text}"))
             }

@@ -168,6 +168,8 @@ fn plan(cfg: &StandinConfig, body: &Value, messages: &[Value], prompt: Option<&s
         let (message, translation) =
             demo::opening(language, topic.map(|t| t.id.as_str()).unwrap_or(""));
         json!({"message": message, "translation": translation}).to_string()
+    } else if system.starts_with(crate::tutor::prompts::TRANSCRIPT_FIX_PREFIX) {
+        demo::fix_transcript(&last_user)
     } else if system.starts_with("Translate") {
         demo::translate(&last_user).unwrap_or_else(|| format!("(stand-in translation) {last_user}"))
     } else {

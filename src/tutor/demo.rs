@@ -70,6 +70,21 @@ pub fn opening(language: Language, topic_id: &str) -> (String, String) {
 }
 
 /// The translation of a line this module wrote, when it knows it.
+/// The demo's transcript fix: what a model does to every transcript
+/// (a capital first letter, a full stop at the end), and nothing more.
+pub fn fix_transcript(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let mut fixed: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !fixed.ends_with(['.', '!', '?', '…']) {
+        fixed.push('.');
+    }
+    fixed
+}
+
 pub fn translate(text: &str) -> Option<String> {
     for language in Language::ALL {
         if let Some(i) = replies(language).iter().position(|r| *r == text) {

@@ -172,6 +172,46 @@ pub fn translation_request(language: Language, text: &str, native: Language) -> 
     }
 }
 
+/// First words of the transcript-fix system prompt (the stand-in keys on them).
+pub const TRANSCRIPT_FIX_PREFIX: &str = "You fix speech-recognition mistakes";
+
+/// Asks for a transcript with likely mis-hearings fixed, given the
+/// conversation so far; the learner's own mistakes are left for the tutor.
+pub fn transcript_fix_request(
+    language: Language,
+    context: &[crate::api::Message],
+    text: &str,
+) -> LlmRequest {
+    let history: Vec<String> = context
+        .iter()
+        .map(|m| {
+            let who = match m.role {
+                crate::api::Role::User => "Learner",
+                crate::api::Role::Assistant => "Tutor",
+            };
+            format!("{who}: {}", m.content)
+        })
+        .collect();
+    LlmRequest {
+        turns: vec![
+            Turn::system(format!(
+                "{TRANSCRIPT_FIX_PREFIX} in a {lang} learner's spoken message. \
+                 Change only words that were probably mis-heard (words that sound alike \
+                 but do not fit the conversation) and add punctuation. Keep the learner's \
+                 own grammar and vocabulary mistakes: the tutor corrects those later. \
+                 Answer with the fixed message only.\n\nConversation so far:\n{}",
+                history.join("\n"),
+                lang = language.english_name(),
+            )),
+            Turn::user(text.to_string()),
+        ],
+        json_schema: None,
+        purpose: Purpose::TranscriptFix {
+            text: text.to_string(),
+        },
+    }
+}
+
 /// Reads an opening answer: JSON with `message` and `translation`, or, from a
 /// model that ignored the format, the whole text as the message.
 pub fn parse_opening(raw: &str) -> (String, Option<String>) {

@@ -47,6 +47,13 @@ pub fn ConversationPage() -> impl IntoView {
     // The tutor's reply while it streams in.
     let streaming = RwSignal::new(None::<String>);
 
+    // The microphone: its state, the meter's level, what whisper heard, and
+    // the switch that ends a recording.
+    let mic = RwSignal::new(Mic::Idle);
+    let level = RwSignal::new(0.0f32);
+    let heard = RwSignal::new(None::<String>);
+    let stop_recording = StoredValue::new(None::<futures::channel::oneshot::Sender<()>>);
+
     let load_opening = move |c: Conversation| {
         opening.set(true);
         spawn_local(async move {
@@ -106,6 +113,7 @@ pub fn ConversationPage() -> impl IntoView {
             return;
         };
         sending.set(true);
+        heard.set(None);
         error.set(None);
         failed_text.set(None);
         draft.set(String::new());
@@ -190,6 +198,45 @@ pub fn ConversationPage() -> impl IntoView {
         });
     };
 
+    let toggle_mic = move |_| match mic.get_untracked() {
+        Mic::Recording => stop_recording.update_value(|tx| {
+            if let Some(tx) = tx.take() {
+                let _ = tx.send(());
+            }
+        }),
+        Mic::Transcribing => {}
+        Mic::Idle => {
+            let Some(c) = conversation.get_untracked() else {
+                return;
+            };
+            let (tx, rx) = futures::channel::oneshot::channel();
+            stop_recording.set_value(Some(tx));
+            error.set(None);
+            heard.set(None);
+            mic.set(Mic::Recording);
+            spawn_local(async move {
+                let done = ui_timer("ui.record_to_transcript");
+                let result = async {
+                    let wav = crate::recorder::record_until(rx, move |l| level.set(l)).await?;
+                    mic.set(Mic::Transcribing);
+                    crate::recorder::upload(c.id, wav).await
+                }
+                .await;
+                match result {
+                    Ok(t) => {
+                        draft.set(t.corrected_text.clone());
+                        heard.set(Some(t.text));
+                        focus_composer();
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+                done();
+                level.set(0.0);
+                mic.set(Mic::Idle);
+            });
+        }
+    };
+
     let title = move || {
         conversation.get().map(|c| {
             let name = topic(&c.topic_id)
@@ -228,10 +275,42 @@ pub fn ConversationPage() -> impl IntoView {
                     })}
                 </div>
             })}
+            <Show when=move || mic.get() == Mic::Recording>
+                <div class="recording-indicator" role="status" data-state="recording">
+                    <span class="rec-dot" aria-hidden="true"></span>
+                    "Recording… pause to finish, or press ■"
+                    <meter class="level" min="0" max="1" aria-label="Microphone level"
+                        value=move || (level.get() * 5.0).min(1.0).to_string()></meter>
+                </div>
+            </Show>
+            <Show when=move || mic.get() == Mic::Transcribing>
+                <p class="typing muted" role="status" data-state="transcribing">"Transcribing…"</p>
+            </Show>
+            {move || heard.get().map(|h| view! {
+                <p class="heard muted" data-role="heard">"Heard: “" {h} "” — edit if needed, then send."</p>
+            })}
             <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 send(draft.get_untracked());
             }>
+                <button type="button" id="mic-button"
+                    class=move || if mic.get() == Mic::Recording { "mic recording" } else { "mic" }
+                    aria-pressed=move || (mic.get() == Mic::Recording).to_string()
+                    aria-label=move || match mic.get() {
+                        Mic::Idle => "Record a spoken answer",
+                        Mic::Recording => "Stop recording",
+                        Mic::Transcribing => "Transcribing your recording",
+                    }
+                    title="Speak your answer (stops by itself when you pause)"
+                    disabled=move || mic.get() == Mic::Transcribing || sending.get() || conversation.get().is_none()
+                    on:click=toggle_mic
+                >
+                    {move || match mic.get() {
+                        Mic::Idle => "🎤",
+                        Mic::Recording => "■",
+                        Mic::Transcribing => "…",
+                    }}
+                </button>
                 <label for="message-input" class="visually-hidden">"Your message"</label>
                 <textarea id="message-input" name="user_message" rows="2" maxlength="4000"
                     placeholder="Write your answer… (Enter sends, Shift+Enter for a new line)"
@@ -247,6 +326,29 @@ pub fn ConversationPage() -> impl IntoView {
                 <button type="submit" class="primary" disabled=move || sending.get() || conversation.get().is_none()>"Send"</button>
             </form>
         </section>
+    }
+}
+
+/// Where the microphone is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mic {
+    Idle,
+    Recording,
+    Transcribing,
+}
+
+/// Puts the cursor in the message box, so a transcript can be edited at once.
+fn focus_composer() {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("message-input"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
     }
 }
 

@@ -125,9 +125,72 @@ pub fn settings(standin: SocketAddr, db: &str) -> HashMap<String, String> {
         ("BABBLR_LLM_WARMUP".to_string(), "0".to_string()),
         ("BABBLR_LLM_RETRIES".to_string(), "0".to_string()),
         ("LEPTOS_SITE_ROOT".to_string(), site_root()),
+        ("BABBLR_WHISPER_WARMUP".to_string(), "0".to_string()),
+        (
+            "BABBLR_WHISPER_MODEL".to_string(),
+            model_path("ggml-synthetic-64.bin"),
+        ),
     ]
     .into_iter()
     .collect()
+}
+
+/// A Whisper model from `../shared/models` (or `BABBLR_TEST_MODELS`).
+pub fn model_path(file: &str) -> String {
+    let dir = std::env::var("BABBLR_TEST_MODELS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/models").into());
+    let path = std::path::Path::new(&dir).join(file);
+    assert!(
+        path.is_file(),
+        "test model {} is missing (set BABBLR_TEST_MODELS)",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+/// Speech made with espeak-ng, as a 16-bit WAV at `rate` Hz with `channels`
+/// channels (sox resamples), with `pad` seconds of silence after it.
+pub fn speech_wav(voice: &str, text: &str, rate: u32, channels: u32) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let raw = dir.path().join("raw.wav");
+    let run = |cmd: &mut std::process::Command| {
+        let st = cmd
+            .status()
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e} (scripts/setup.sh --test installs it)"));
+        assert!(st.success(), "{cmd:?} failed");
+    };
+    run(std::process::Command::new("espeak-ng")
+        .args(["-v", voice, "-s", "140", "-w"])
+        .arg(&raw)
+        .arg(text));
+    convert_wav(
+        &std::fs::read(&raw).expect("espeak-ng output"),
+        rate,
+        channels,
+    )
+}
+
+/// A WAV converted by sox to `rate` Hz and `channels` channels, 16-bit.
+pub fn convert_wav(wav: &[u8], rate: u32, channels: u32) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (input, out) = (dir.path().join("in.wav"), dir.path().join("out.wav"));
+    std::fs::write(&input, wav).unwrap();
+    let st = std::process::Command::new("sox")
+        .arg(&input)
+        .args([
+            "-r",
+            &rate.to_string(),
+            "-c",
+            &channels.to_string(),
+            "-b",
+            "16",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("sox runs (scripts/setup.sh --test installs it)");
+    assert!(st.success(), "sox failed");
+    std::fs::read(&out).expect("sox output")
 }
 
 /// The built site, so static files and pages can be served.
@@ -193,6 +256,20 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
             .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Uploads `audio` to `/stt/transcribe?{query}` as the multipart field `audio`.
+    pub async fn transcribe(&self, query: &str, audio: Vec<u8>) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(audio)
+            .file_name("clip.wav")
+            .mime_str("audio/wav")
+            .unwrap();
+        self.http
+            .post(self.url(&format!("/stt/transcribe?{query}")))
+            .multipart(reqwest::multipart::Form::new().part("audio", part))
             .send()
             .await
             .expect("request sent")

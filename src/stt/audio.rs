@@ -1,0 +1,441 @@
+//! Audio in: any upload a learner's browser or a developer's curl may send,
+//! turned into what whisper.cpp reads (16 kHz mono `f32`), or a clear error.
+//!
+//! WAV (8/16/24/32-bit integer or 32-bit float, any rate, any channel count)
+//! is read with `hound`; MP3, FLAC and Ogg/Vorbis with `symphonia`. Other
+//! rates are resampled with `rubato`'s FFT resampler, not dropped or repeated
+//! samples, so a 44.1 kHz clip and a 16 kHz clip give whisper the same sound.
+
+use crate::error::{Error, Result};
+use rubato::{FftFixedInOut, Resampler};
+use std::io::Cursor;
+
+/// The rate whisper.cpp expects.
+pub const WHISPER_RATE: u32 = 16_000;
+
+/// Limits on what is accepted.
+#[derive(Debug, Clone, Copy)]
+pub struct AudioLimits {
+    /// Largest upload, in bytes.
+    pub max_bytes: usize,
+    /// Longest clip, in seconds.
+    pub max_seconds: f64,
+}
+
+impl Default for AudioLimits {
+    fn default() -> Self {
+        AudioLimits {
+            max_bytes: 25 * 1024 * 1024,
+            max_seconds: 120.0,
+        }
+    }
+}
+
+/// A decoded clip, ready for whisper.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// 16 kHz mono samples in -1..1.
+    pub samples: Vec<f32>,
+    /// Length in seconds.
+    pub duration: f64,
+    /// The container/codec it came in (`wav`, `mp3`, `flac`, `ogg`).
+    pub format: &'static str,
+    pub source_rate: u32,
+    pub source_channels: u16,
+}
+
+/// Formats recognised by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Wav,
+    Mp3,
+    Flac,
+    Ogg,
+}
+
+/// What the first bytes say the upload is.
+fn sniff(bytes: &[u8]) -> std::result::Result<Format, String> {
+    let starts = |magic: &[u8]| bytes.starts_with(magic);
+    if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WAVE" {
+        return Ok(Format::Wav);
+    }
+    if starts(b"fLaC") {
+        return Ok(Format::Flac);
+    }
+    if starts(b"OggS") {
+        // Opus in Ogg is what Firefox records; symphonia has no Opus decoder.
+        if bytes.windows(8).take(100).any(|w| w == b"OpusHead") {
+            return Err(
+                "Ogg/Opus audio is not supported; send WAV, MP3, FLAC or Ogg/Vorbis".into(),
+            );
+        }
+        return Ok(Format::Ogg);
+    }
+    if starts(b"ID3") || (bytes.len() >= 2 && bytes[0] == 0xFF && bytes[1] & 0xE0 == 0xE0) {
+        return Ok(Format::Mp3);
+    }
+    if starts(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        return Err(
+            "WebM/Matroska audio (what MediaRecorder makes) is not supported; send WAV, MP3, FLAC or Ogg/Vorbis"
+                .into(),
+        );
+    }
+    if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
+        return Err("MP4/M4A audio is not supported; send WAV, MP3, FLAC or Ogg/Vorbis".into());
+    }
+    Err("this is not an audio format Babblr reads; send WAV, MP3, FLAC or Ogg/Vorbis".into())
+}
+
+/// Decodes an upload to 16 kHz mono, enforcing `limits`.
+pub fn decode(bytes: &[u8], limits: AudioLimits) -> Result<Decoded> {
+    if bytes.is_empty() {
+        return Err(Error::invalid("audio", "the upload is empty (0 bytes)"));
+    }
+    if bytes.len() > limits.max_bytes {
+        return Err(Error::TooLarge(format!(
+            "audio is {} bytes; the limit is {} MB",
+            bytes.len(),
+            limits.max_bytes / (1024 * 1024)
+        )));
+    }
+    let format = sniff(bytes).map_err(Error::UnsupportedMedia)?;
+    let (channels, rate, interleaved) = match format {
+        Format::Wav => read_wav(bytes, limits)?,
+        _ => read_compressed(bytes, limits)?,
+    };
+    if interleaved.is_empty() || rate == 0 || channels == 0 {
+        return Err(Error::invalid("audio", "the file holds no audio samples"));
+    }
+    let mono = downmix(&interleaved, channels as usize);
+    let duration = mono.len() as f64 / rate as f64;
+    check_length(duration, limits)?;
+    let samples = resample(&mono, rate, WHISPER_RATE)?;
+    if is_silent(&samples) {
+        return Err(Error::invalid(
+            "audio",
+            "the recording is silent; check the microphone and try again",
+        ));
+    }
+    Ok(Decoded {
+        samples,
+        duration,
+        format: match format {
+            Format::Wav => "wav",
+            Format::Mp3 => "mp3",
+            Format::Flac => "flac",
+            Format::Ogg => "ogg",
+        },
+        source_rate: rate,
+        source_channels: channels,
+    })
+}
+
+fn check_length(seconds: f64, limits: AudioLimits) -> Result<()> {
+    if seconds > limits.max_seconds {
+        return Err(Error::invalid(
+            "audio",
+            format!(
+                "the clip is {seconds:.1} s long; the limit is {:.0} s",
+                limits.max_seconds
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// WAV of any integer depth up to 32 bits, or 32-bit float.
+fn read_wav(bytes: &[u8], limits: AudioLimits) -> Result<(u16, u32, Vec<f32>)> {
+    let damaged = |e: hound::Error| {
+        Error::invalid(
+            "audio",
+            format!("the WAV file is damaged or truncated ({e})"),
+        )
+    };
+    let reader = hound::WavReader::new(Cursor::new(bytes)).map_err(damaged)?;
+    let spec = reader.spec();
+    if spec.sample_rate == 0 || spec.channels == 0 {
+        return Err(Error::invalid(
+            "audio",
+            "the WAV header has no rate or channels",
+        ));
+    }
+    check_length(reader.duration() as f64 / spec.sample_rate as f64, limits)?;
+    let samples: std::result::Result<Vec<f32>, hound::Error> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.into_samples::<f32>().collect(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
+            reader
+                .into_samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect()
+        }
+    };
+    Ok((spec.channels, spec.sample_rate, samples.map_err(damaged)?))
+}
+
+/// MP3, FLAC and Ogg/Vorbis through symphonia.
+fn read_compressed(bytes: &[u8], limits: AudioLimits) -> Result<(u16, u32, Vec<f32>)> {
+    use symphonia::core::audio::SampleBuffer;
+    use symphonia::core::codecs::DecoderOptions;
+    use symphonia::core::errors::Error as SymError;
+    use symphonia::core::formats::FormatOptions;
+    use symphonia::core::io::MediaSourceStream;
+    use symphonia::core::meta::MetadataOptions;
+    use symphonia::core::probe::Hint;
+
+    let damaged = |e: SymError| {
+        Error::invalid(
+            "audio",
+            format!("the audio file is damaged or truncated ({e})"),
+        )
+    };
+    let source = MediaSourceStream::new(Box::new(Cursor::new(bytes.to_vec())), Default::default());
+    let probed = symphonia::default::get_probe()
+        .format(
+            &Hint::new(),
+            source,
+            &FormatOptions::default(),
+            &MetadataOptions::default(),
+        )
+        .map_err(|e| match e {
+            SymError::Unsupported(what) => {
+                Error::UnsupportedMedia(format!("unsupported audio ({what})"))
+            }
+            e => damaged(e),
+        })?;
+    let mut format = probed.format;
+    let track = format
+        .default_track()
+        .ok_or_else(|| Error::invalid("audio", "the file has no audio track"))?;
+    let track_id = track.id;
+    let mut decoder = symphonia::default::get_codecs()
+        .make(&track.codec_params, &DecoderOptions::default())
+        .map_err(|e| Error::UnsupportedMedia(format!("unsupported audio codec ({e})")))?;
+    let mut rate = track.codec_params.sample_rate.unwrap_or(0);
+    let mut channels = track
+        .codec_params
+        .channels
+        .map(|c| c.count() as u16)
+        .unwrap_or(0);
+    let mut out: Vec<f32> = Vec::new();
+    loop {
+        let packet = match format.next_packet() {
+            Ok(p) => p,
+            Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(SymError::ResetRequired) => break,
+            Err(e) => return Err(damaged(e)),
+        };
+        if packet.track_id() != track_id {
+            continue;
+        }
+        let decoded = match decoder.decode(&packet) {
+            Ok(d) => d,
+            // A damaged frame in the middle is skipped, as players do.
+            Err(SymError::DecodeError(_)) => continue,
+            Err(e) => return Err(damaged(e)),
+        };
+        let spec = *decoded.spec();
+        rate = spec.rate;
+        channels = spec.channels.count() as u16;
+        let mut buf = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
+        buf.copy_interleaved_ref(decoded);
+        out.extend_from_slice(buf.samples());
+        if rate > 0 && channels > 0 {
+            check_length(out.len() as f64 / channels as f64 / rate as f64, limits)?;
+        }
+    }
+    Ok((channels, rate, out))
+}
+
+/// Averages the channels of interleaved samples.
+fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
+    if channels == 1 {
+        return interleaved.to_vec();
+    }
+    interleaved
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
+        .collect()
+}
+
+/// Resamples mono audio from `from` Hz to `to` Hz (band-limited, FFT based).
+pub fn resample(mono: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
+    if from == to {
+        return Ok(mono.to_vec());
+    }
+    let failed = |e: &dyn std::fmt::Display| Error::Internal(format!("resampling failed: {e}"));
+    let mut resampler =
+        FftFixedInOut::<f32>::new(from as usize, to as usize, 1024, 1).map_err(|e| failed(&e))?;
+    let expected = (mono.len() as u64 * to as u64 / from as u64) as usize;
+    let delay = resampler.output_delay();
+    let mut out = Vec::with_capacity(expected + delay + 2048);
+    let mut pos = 0;
+    loop {
+        let need = resampler.input_frames_next();
+        if pos + need > mono.len() {
+            break;
+        }
+        let chunk = resampler
+            .process(&[&mono[pos..pos + need]], None)
+            .map_err(|e| failed(&e))?;
+        out.extend_from_slice(&chunk[0]);
+        pos += need;
+    }
+    // The tail, then zeros until the resampler's delay has come out too.
+    let tail = resampler
+        .process_partial(Some(&[&mono[pos..]]), None)
+        .map_err(|e| failed(&e))?;
+    out.extend_from_slice(&tail[0]);
+    while out.len() < expected + delay {
+        let flushed = resampler
+            .process_partial::<&[f32]>(None, None)
+            .map_err(|e| failed(&e))?;
+        if flushed[0].is_empty() {
+            break;
+        }
+        out.extend_from_slice(&flushed[0]);
+    }
+    let end = (delay + expected).min(out.len());
+    Ok(out[delay.min(end)..end].to_vec())
+}
+
+/// True when nothing in the clip rises above about -60 dBFS.
+fn is_silent(samples: &[f32]) -> bool {
+    samples.iter().all(|s| s.abs() < 1e-3)
+}
+
+/// 16-bit mono WAV bytes, for warm-up and tests.
+pub fn wav_bytes(samples: &[f32], rate: u32) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut cursor = Cursor::new(Vec::new());
+    {
+        let mut w = hound::WavWriter::new(&mut cursor, spec).expect("in-memory WAV");
+        for s in samples {
+            w.write_sample((s.clamp(-1.0, 1.0) * i16::MAX as f32) as i16)
+                .expect("in-memory WAV");
+        }
+        w.finalize().expect("in-memory WAV");
+    }
+    cursor.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tone(rate: u32, seconds: f32, hz: f32) -> Vec<f32> {
+        (0..(rate as f32 * seconds) as usize)
+            .map(|i| 0.5 * (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin())
+            .collect()
+    }
+
+    fn wav(spec: hound::WavSpec, frames: &[f32]) -> Vec<u8> {
+        let mut cursor = Cursor::new(Vec::new());
+        let mut w = hound::WavWriter::new(&mut cursor, spec).unwrap();
+        for s in frames {
+            for _ in 0..spec.channels {
+                match (spec.sample_format, spec.bits_per_sample) {
+                    (hound::SampleFormat::Float, _) => w.write_sample(*s).unwrap(),
+                    (_, 8) => w.write_sample((s * 127.0) as i8).unwrap(),
+                    (_, 16) => w.write_sample((s * 32767.0) as i16).unwrap(),
+                    (_, bits) => w
+                        .write_sample((s * ((1i64 << (bits - 1)) - 1) as f32) as i32)
+                        .unwrap(),
+                }
+            }
+        }
+        w.finalize().unwrap();
+        cursor.into_inner()
+    }
+
+    #[test]
+    fn every_wav_depth_rate_and_layout_decodes_to_the_same_16k_mono() {
+        let cases = [
+            (8_000, 1, 16, hound::SampleFormat::Int),
+            (16_000, 1, 8, hound::SampleFormat::Int),
+            (22_050, 2, 24, hound::SampleFormat::Int),
+            (44_100, 2, 32, hound::SampleFormat::Int),
+            (48_000, 1, 32, hound::SampleFormat::Float),
+        ];
+        for (rate, channels, bits, fmt) in cases {
+            let spec = hound::WavSpec {
+                channels,
+                sample_rate: rate,
+                bits_per_sample: bits,
+                sample_format: fmt,
+            };
+            let d = decode(&wav(spec, &tone(rate, 1.0, 440.0)), AudioLimits::default())
+                .unwrap_or_else(|e| panic!("{rate} Hz {channels} ch {bits} bit: {e}"));
+            assert_eq!(d.samples.len(), 16_000, "{rate} Hz: one second out");
+            assert!((d.duration - 1.0).abs() < 1e-3);
+            // A 440 Hz tone stays a 440 Hz tone at amplitude ~0.5, in step
+            // with the original (correlation near 1, no drift or shift).
+            let reference = tone(16_000, 1.0, 440.0);
+            let (a, b) = (&d.samples[800..15_200], &reference[800..15_200]);
+            let dot = |x: &[f32], y: &[f32]| x.iter().zip(y).map(|(p, q)| p * q).sum::<f32>();
+            let corr = dot(a, b) / (dot(a, a).sqrt() * dot(b, b).sqrt());
+            assert!(corr > 0.99, "{rate} Hz {bits} bit: correlation {corr}");
+            let level = (dot(a, a) / a.len() as f32).sqrt();
+            assert!(
+                (level - 0.5 / 2f32.sqrt()).abs() < 0.02,
+                "{rate} Hz: RMS {level}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_uploads_get_clear_errors() {
+        let limits = AudioLimits::default();
+        let code = |bytes: &[u8]| decode(bytes, limits).unwrap_err().to_api().error;
+        assert_eq!(code(b""), "validation_error");
+        assert_eq!(
+            code(b"hello, this is not audio at all"),
+            "unsupported_media_type"
+        );
+        assert_eq!(
+            code(&[0x1A, 0x45, 0xDF, 0xA3, 0, 0, 0, 0]),
+            "unsupported_media_type"
+        );
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 16_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let good = wav(spec, &tone(16_000, 1.0, 300.0));
+        assert_eq!(
+            code(&good[..good.len() / 2 + 1]),
+            "validation_error",
+            "truncated"
+        );
+        assert_eq!(code(&good[..20]), "validation_error", "header cut short");
+        assert_eq!(
+            code(&wav(spec, &vec![0.0; 16_000])),
+            "validation_error",
+            "silence"
+        );
+        let short = AudioLimits {
+            max_bytes: 1000,
+            max_seconds: 120.0,
+        };
+        assert_eq!(
+            decode(&good, short).unwrap_err().to_api().error,
+            "payload_too_large"
+        );
+        let brief = AudioLimits {
+            max_bytes: 1 << 20,
+            max_seconds: 0.5,
+        };
+        let e = decode(&good, brief).unwrap_err().to_api();
+        assert!(
+            e.message.contains("limit is 0 s") || e.message.contains("limit is 1 s"),
+            "{}",
+            e.message
+        );
+    }
+}

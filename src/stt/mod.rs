@@ -1,0 +1,212 @@
+//! Speech to text with whisper.cpp (through whisper-rs).
+//!
+//! One model is loaded once and shared; each transcription gets its own
+//! whisper state on tokio's blocking pool. A semaphore bounds how many run at
+//! once and a counter bounds how many may wait: past that a request gets
+//! 503 `stt_busy` at once rather than a minute in a queue.
+//!
+//! - [`audio`]: uploads to 16 kHz mono, with the limits and errors.
+//! - [`models`]: model names, files, and `babblr models pull`.
+
+pub mod audio;
+pub mod models;
+
+use crate::api::{SttBackend, SttLanguage};
+use crate::config::SttConfig;
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
+
+/// What whisper heard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Heard {
+    pub text: String,
+    /// The language whisper used (the one asked for, or the one it detected).
+    pub language: String,
+}
+
+/// A loaded model, ready to transcribe.
+pub struct Whisper {
+    ctx: WhisperContext,
+    /// The model file.
+    pub path: PathBuf,
+    /// CPU threads per transcription.
+    pub threads: usize,
+}
+
+impl Whisper {
+    /// Loads a model file (blocking: a second or so for `base`).
+    pub fn load(path: PathBuf, threads: usize) -> Result<Whisper> {
+        whisper_rs::install_logging_hooks();
+        if !path.is_file() {
+            return Err(Error::SttUnavailable(format!(
+                "no Whisper model at {}; run `babblr models pull base` (or set BABBLR_WHISPER_MODEL to a model file)",
+                path.display()
+            )));
+        }
+        let mut params = WhisperContextParameters::default();
+        params.use_gpu(cfg!(feature = "cuda"));
+        let ctx = WhisperContext::new_with_params(&path, params).map_err(
+            |e| {
+                Error::SttUnavailable(format!(
+                    "the Whisper model at {} could not be loaded ({e}); pull it again with `babblr models pull`",
+                    path.display()
+                ))
+            },
+        )?;
+        Ok(Whisper {
+            ctx,
+            path,
+            threads: threads.max(1),
+        })
+    }
+
+    /// Transcribes 16 kHz mono samples (blocking). `language` is an ISO code,
+    /// or `None` to let whisper detect it.
+    pub fn transcribe(&self, samples: &[f32], language: Option<&str>) -> Result<Heard> {
+        let failed = |e: whisper_rs::WhisperError| Error::Internal(format!("whisper: {e}"));
+        let mut state = self.ctx.create_state().map_err(failed)?;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(self.threads as i32);
+        params.set_language(Some(language.unwrap_or("auto")));
+        params.set_translate(false);
+        params.set_no_timestamps(true);
+        params.set_suppress_blank(true);
+        params.set_print_special(false);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_timestamps(false);
+        state.full(params, samples).map_err(failed)?;
+        let text: String = state
+            .as_iter()
+            .filter_map(|seg| seg.to_str_lossy().ok().map(|s| s.into_owned()))
+            .collect::<Vec<_>>()
+            .join("");
+        let language = whisper_rs::get_lang_str(state.full_lang_id_from_state())
+            .unwrap_or(language.unwrap_or("auto"))
+            .to_string();
+        Ok(Heard {
+            text: text.trim().to_string(),
+            language,
+        })
+    }
+}
+
+/// The shared speech service: one model, bounded concurrency.
+pub struct Stt {
+    whisper: Whisper,
+    permits: Semaphore,
+    /// Requests holding or waiting for a permit.
+    in_line: AtomicUsize,
+    max_in_line: usize,
+}
+
+impl Stt {
+    /// Loads the configured model (blocking).
+    pub fn load(config: &SttConfig) -> Result<Stt> {
+        let path = models::resolve(&config.model, &config.model_dir)?;
+        let whisper = Whisper::load(path, config.threads)?;
+        Ok(Stt {
+            whisper,
+            permits: Semaphore::new(config.max_concurrent.max(1)),
+            in_line: AtomicUsize::new(0),
+            max_in_line: config.max_concurrent.max(1) + config.max_queue,
+        })
+    }
+
+    /// The loaded model.
+    pub fn whisper(&self) -> &Whisper {
+        &self.whisper
+    }
+
+    /// Transcribes on the blocking pool (span `stt.transcribe_whisper`), or
+    /// answers `stt_busy` when the queue is full.
+    pub async fn transcribe(
+        self: &Arc<Self>,
+        samples: Vec<f32>,
+        language: Option<String>,
+    ) -> Result<Heard> {
+        let _place = InLine::take(self)?;
+        let _permit = crate::perf_timed!("stt.queue_wait", self.permits.acquire())
+            .await
+            .map_err(|_| Error::Internal("speech service closed".into()))?;
+        let span = crate::perf_span!(INFO, "stt.transcribe_whisper");
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _t = span.entered();
+            me.whisper.transcribe(&samples, language.as_deref())
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("transcription task failed: {e}")))?
+    }
+
+    /// Runs one second of silence through the model (span `stt.warmup`), so
+    /// the first learner does not pay for whisper.cpp's first-run set-up.
+    pub async fn warm_up(self: &Arc<Self>) -> Result<()> {
+        let me = self.clone();
+        let span = crate::perf_span!(INFO, "stt.warmup");
+        tokio::task::spawn_blocking(move || {
+            let _t = span.entered();
+            me.whisper
+                .transcribe(&vec![0.0; audio::WHISPER_RATE as usize], Some("en"))
+                .map(|_| ())
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("warm-up task failed: {e}")))?
+    }
+}
+
+/// A place in the transcription line, given back on drop.
+struct InLine<'a>(&'a AtomicUsize);
+
+impl<'a> InLine<'a> {
+    fn take(stt: &'a Stt) -> Result<Self> {
+        let before = stt.in_line.fetch_add(1, Ordering::SeqCst);
+        if before >= stt.max_in_line {
+            stt.in_line.fetch_sub(1, Ordering::SeqCst);
+            return Err(Error::SttBusy);
+        }
+        Ok(InLine(&stt.in_line))
+    }
+}
+
+impl Drop for InLine<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// What whisper.cpp was built with and runs on (`GET /stt/cuda`).
+pub fn backend() -> SttBackend {
+    let system_info = whisper_rs::print_system_info().trim().to_string();
+    let cuda = cfg!(feature = "cuda");
+    SttBackend {
+        cuda_available: cuda,
+        backend: if cuda { "cuda" } else { "cpu" }.into(),
+        device: if cuda {
+            "NVIDIA GPU (CUDA build)".into()
+        } else {
+            format!(
+                "CPU, {} logical cores",
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            )
+        },
+        whisper_version: whisper_rs::get_whisper_version().to_string(),
+        system_info,
+    }
+}
+
+/// The languages a learner can speak to Babblr, with whisper's codes.
+pub fn languages() -> Vec<SttLanguage> {
+    crate::domain::Language::ALL
+        .iter()
+        .map(|l| SttLanguage {
+            code: l.iso().to_string(),
+            name: l.english_name().to_string(),
+            whisper_id: whisper_rs::get_lang_id(l.iso()).unwrap_or(-1),
+        })
+        .collect()
+}
