@@ -16,7 +16,7 @@ const models = process.env.BABBLR_TEST_MODELS ?? path.resolve(__dirname, '../../
 const speechText = 'Hola, me llamo Juan. Quiero una mesa para dos personas, por favor.';
 const speechWav = path.join(os.tmpdir(), `babblr-e2e-speech-${process.pid}.wav`);
 execSync(`espeak-ng -v es -s 140 -w ${speechWav}.raw.wav "${speechText}" && ` +
-  `sox ${speechWav}.raw.wav -r 48000 -c 1 -b 16 ${speechWav} pad 0.5 3`);
+  `sox -V1 ${speechWav}.raw.wav -r 48000 -c 1 -b 16 ${speechWav} pad 0.5 3`);
 
 export default defineConfig({
   testDir: './tests',

@@ -306,9 +306,18 @@ pub fn ConversationPage() -> impl IntoView {
                     on:click=toggle_mic
                 >
                     {move || match mic.get() {
-                        Mic::Idle => "🎤",
-                        Mic::Recording => "■",
-                        Mic::Transcribing => "…",
+                        Mic::Idle => view! {
+                            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                                <rect x="9" y="3" width="6" height="11" rx="3" fill="currentColor"></rect>
+                                <path d="M6 11a6 6 0 0 0 12 0M12 17v4M8 21h8" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"></path>
+                            </svg>
+                        }.into_any(),
+                        Mic::Recording => view! {
+                            <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                                <rect x="5" y="5" width="14" height="14" rx="2" fill="currentColor"></rect>
+                            </svg>
+                        }.into_any(),
+                        Mic::Transcribing => view! { <span aria-hidden="true">"…"</span> }.into_any(),
                     }}
                 </button>
                 <label for="message-input" class="visually-hidden">"Your message"</label>
