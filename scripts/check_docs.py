@@ -61,6 +61,11 @@ def main():
         DATABASE_URL=f"sqlite://{tmp}/docs.db",
         LEPTOS_SITE_ROOT=os.path.join(ROOT, "target", "site"),
         RUST_LOG="warn,babblr::perf=info",
+        BABBLR_WHISPER_MODEL=os.path.join(
+            os.environ.get("BABBLR_TEST_MODELS", os.path.join(ROOT, "..", "shared", "models")),
+            "ggml-base.bin",
+        ),
+        BABBLR_WHISPER_WARMUP="0",
     )
     procs = [
         subprocess.Popen([BIN, "standin-ollama", "--addr", f"127.0.0.1:{standin_port}"], stdout=subprocess.DEVNULL),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a running Babblr on http://127.0.0.1:8000:
-# installs what is missing, builds (release), applies migrations and serves.
+# installs what is missing, builds (release), downloads the Whisper model if
+# missing, applies migrations and serves.
 # Settings come from the environment (see README), e.g. BABBLR_ADDR,
 # DATABASE_URL, BABBLR_LLM_PROVIDER=scripted for the demo tutor.
 set -euo pipefail
@@ -8,4 +9,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh release
 export LEPTOS_SITE_ROOT=${LEPTOS_SITE_ROOT:-target/site}
+# The Whisper model, when it is a name and not yet downloaded; the app runs
+# without it (speech says unavailable) if the download fails.
+model=${BABBLR_WHISPER_MODEL:-base}
+if [[ "$model" != */* && "$model" != *.bin ]] &&
+    [ ! -f "${BABBLR_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/babblr/models}/ggml-$model.bin" ]; then
+    target/release/babblr models pull "$model" ||
+        echo "[run] could not download the Whisper model '$model'; speech input stays off until 'babblr models pull $model' works" >&2
+fi
 exec target/release/babblr serve
