@@ -4,7 +4,8 @@
 //! the app's own overhead under load).
 //!
 //! `cargo bench -p server --bench load` (`BABBLR_TEST_POSTGRES_URL` is not
-//! used here: set DATABASE_URL to load PostgreSQL instead of SQLite).
+//! used here: set DATABASE_URL to a PostgreSQL database of its own to load
+//! PostgreSQL instead of SQLite; the bench leaves its tables there).
 
 use babblr::config::Config;
 use babblr::llm::standin::{self, StandinConfig};
