@@ -288,10 +288,13 @@ mod browser {
         name: String,
         start: String,
         url: String,
+        /// Time spent in `start`, for the wrapper's own cost.
+        own_ms: f64,
     }
 
     impl ApiTimer {
         pub fn start(method: &str, url: &str) -> ApiTimer {
+            let t0 = now();
             let name = super::measure_name(method, url);
             if is_enabled() {
                 web_sys::console::time_with_label(&name);
@@ -300,6 +303,7 @@ mod browser {
                 start: mark(&unique(&name, "start")),
                 name,
                 url: url.to_string(),
+                own_ms: now() - t0,
             }
         }
 
@@ -307,6 +311,7 @@ mod browser {
         /// (`X-Response-Time`, `Server-Timing`, `X-Request-Id`).
         pub fn finish(self, headers: Option<http::HeaderMap>) {
             let end = mark(&unique(&self.name, "end"));
+            let t1 = now();
             let header = |h: &http::HeaderMap, k: &str| {
                 h.get(k).and_then(|v| v.to_str().ok()).map(str::to_string)
             };
@@ -343,6 +348,9 @@ mod browser {
                 entries.push(&e);
             }
             let _ = Reflect::set(&detail, &"server_timing".into(), &entries);
+            // The wrapper's own cost: `start`, and `finish` up to here.
+            let own_ms = self.own_ms + (now() - t1);
+            let _ = Reflect::set(&detail, &"wrapper_ms".into(), &own_ms.into());
             let total = measure(
                 &self.name,
                 &self.start,

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// The browser side's numbers, printed: release WASM size (raw and gzip), time
+// to hydrate (the `ui.hydrate` measure) over fresh page loads, and for every
+// timed API call the wrapper's own cost (`detail.wrapper_ms`) and total minus
+// backend on loopback (goal: < 15 ms). Debian's Chromium, headless, driven by
+// Playwright; the real server with the stand-in Ollama.
+//
+//   scripts/build.sh release && node scripts/bench_frontend.mjs [loads]
+//
+// Uses target/release/babblr when built, else target/debug/babblr.
+import { chromium } from '../end2end/node_modules/@playwright/test/index.mjs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const loads = Number(process.argv[2] ?? 20);
+const bin = ['release', 'debug'].map((p) => join(root, 'target', p, 'babblr')).find(existsSync);
+const port = 8130;
+const standinPort = port + 1;
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const fmt = (xs) => `p50 ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms (n=${xs.length})`;
+
+async function waitFor(url) {
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+const wasm = readFileSync(join(root, 'target/site/pkg/babblr.wasm'));
+console.log(`WASM: ${(wasm.length / 1024).toFixed(0)} KB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KB gzip (goal < 350 KB gzip)`);
+
+const dir = mkdtempSync(join(tmpdir(), 'babblr-bench-'));
+const procs = [
+  spawn(bin, ['standin-ollama', '--addr', `127.0.0.1:${standinPort}`], { stdio: 'ignore' }),
+  spawn(bin, ['serve'], {
+    stdio: 'ignore',
+    env: {
+      ...process.env,
+      BABBLR_ADDR: `127.0.0.1:${port}`,
+      BABBLR_LLM_URL: `http://127.0.0.1:${standinPort}`,
+      BABBLR_LLM_WARMUP: '0',
+      BABBLR_WHISPER_WARMUP: '0',
+      DATABASE_URL: `sqlite://${dir}/bench.db`,
+      LEPTOS_SITE_ROOT: join(root, 'target/site'),
+      RUST_LOG: 'warn',
+    },
+  }),
+];
+try {
+  await waitFor(`http://127.0.0.1:${port}/health`);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+  });
+  const page = await browser.newPage();
+  const base = `http://127.0.0.1:${port}`;
+  // One conversation, so the list has something to show.
+  await fetch(`${base}/conversations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ language: 'spanish', difficulty_level: 'A1', topic_id: 'greetings' }),
+  });
+  const hydrate = [];
+  const hydratedAt = [];
+  const wrapper = [];
+  const overhead = [];
+  for (let i = 0; i < loads + 2; i++) {
+    await page.goto(`${base}/`);
+    await page.waitForSelector('body[data-hydrated="true"]');
+    await page.waitForFunction(() => performance.getEntriesByType('measure').some((m) => m.name.startsWith('api.')));
+    await page.waitForTimeout(100);
+    const ms = await page.evaluate(() =>
+      performance.getEntriesByType('measure').map((m) => ({ name: m.name, startTime: m.startTime, duration: m.duration, detail: m.detail })));
+    if (i < 2) continue; // warm the cache and the JIT first
+    for (const m of ms) {
+      if (m.name === 'ui.hydrate') {
+        hydrate.push(m.duration);
+        hydratedAt.push(m.startTime + m.duration);
+      }
+      if (m.name.startsWith('api.') && m.detail?.backend_ms != null) {
+        wrapper.push(m.detail.wrapper_ms);
+        overhead.push(m.duration - m.detail.backend_ms);
+      }
+    }
+  }
+  console.log(`navigation start to hydrated, ${loads} loads: ${fmt(hydratedAt)}`);
+  console.log(`hydrate_body itself (ui.hydrate): ${fmt(hydrate)}`);
+  console.log(`API calls, wrapper's own cost: ${fmt(wrapper)}`);
+  console.log(`API calls, total minus backend on loopback: ${fmt(overhead)} (goal < 15 ms)`);
+  await browser.close();
+} finally {
+  for (const p of procs) p.kill('SIGTERM');
+}
