@@ -2,19 +2,22 @@
 # Untested here (this project's build machines run no Docker engine); the
 # steps are the same as scripts/build.sh release.
 FROM rust:1-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends binaryen && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends cmake && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN scripts/setup.sh && scripts/build.sh release
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libstdc++6 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/target/release/babblr /usr/local/bin/babblr
 COPY --from=build /src/target/site /app/site
 ENV LEPTOS_SITE_ROOT=/app/site \
     BABBLR_ADDR=0.0.0.0:8000 \
-    DATABASE_URL=sqlite:///data/babblr.db
+    DATABASE_URL=sqlite:///data/babblr.db \
+    BABBLR_MODEL_DIR=/data/models
 VOLUME /data
 EXPOSE 8000
+# Pull the Whisper model into the volume once, then serve:
+#   docker run -v babblr:/data babblr babblr models pull base
 CMD ["babblr", "serve"]

@@ -19,11 +19,9 @@ mkdir -p "$site/pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$site/pkg" --out-name babblr \
     "target/wasm32-unknown-unknown/$wasm_dir/frontend.wasm"
 mv -f "$site/pkg/babblr_bg.wasm" "$site/pkg/babblr.wasm"
-if [ "$mode" = release ] && command -v wasm-opt >/dev/null; then
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-        --enable-mutable-globals --enable-reference-types --enable-multivalue \
-        -o "$site/pkg/babblr.wasm" "$site/pkg/babblr.wasm"
-fi
+# No wasm-opt: Debian's (binaryen 108) emits a bundle that fails to start
+# with this wasm-bindgen ("WebAssembly.Table.set(): Argument 1 is invalid"),
+# and a current one (132) made it larger, not smaller, after LLVM's opt-level z.
 cp style/main.css "$site/pkg/babblr.css"
 cp -r public/. "$site/"
 cargo build -p server --bin babblr "${server_flags[@]}"

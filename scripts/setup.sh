@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building Babblr needs and is missing: the wasm32 target,
 # wasm-bindgen-cli at exactly Cargo.lock's version and, when run as root on
-# Debian/Ubuntu, cmake (for whisper.cpp) and binaryen (wasm-opt). Nothing is downloaded outside the
+# Debian/Ubuntu, cmake (for whisper.cpp). Nothing is downloaded outside the
 # package registries. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,10 +39,6 @@ if ! command -v cmake >/dev/null; then
     apt_install cmake || true
 fi
 
-if ! command -v wasm-opt >/dev/null; then
-    log "installing binaryen (wasm-opt) for the release bundle"
-    apt_install binaryen || true
-fi
 
 if [ "${1:-}" = "--test" ]; then
     # espeak-ng and sox make the speech the transcription tests listen to.
