@@ -66,18 +66,19 @@ try {
   });
   const page = await browser.newPage();
   const base = `http://127.0.0.1:${port}`;
-  // One conversation, so the list has something to show.
-  await fetch(`${base}/conversations`, {
+  // A conversation page: it loads its messages (and the opening) through
+  // timed API calls once hydrated.
+  const conv = await fetch(`${base}/conversations`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ language: 'spanish', difficulty_level: 'A1', topic_id: 'greetings' }),
-  });
+  }).then((r) => r.json());
   const hydrate = [];
   const hydratedAt = [];
   const wrapper = [];
   const overhead = [];
   for (let i = 0; i < loads + 2; i++) {
-    await page.goto(`${base}/`);
+    await page.goto(`${base}/c/${conv.id}`);
     await page.waitForSelector('body[data-hydrated="true"]');
     await page.waitForFunction(() => performance.getEntriesByType('measure').some((m) => m.name.startsWith('api.')));
     await page.waitForTimeout(100);
