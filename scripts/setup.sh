@@ -41,8 +41,8 @@ fi
 
 
 if [ "${1:-}" = "--test" ]; then
-    # espeak-ng and sox make the speech the transcription tests listen to.
-    for pkg in chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm espeak-ng:espeak-ng sox:sox; do
+    # espeak-ng, sox and lame make the speech the transcription tests listen to.
+    for pkg in chromium:chromium chromedriver:chromium-driver node:nodejs npm:npm espeak-ng:espeak-ng sox:sox lame:lame; do
         cmd=${pkg%%:*}; name=${pkg##*:}
         if ! command -v "$cmd" >/dev/null; then
             log "installing $name for the browser tests"

@@ -5,7 +5,7 @@
 mod common;
 
 use babblr::llm::standin::StandinConfig;
-use common::{convert_wav, model_path, spawn_app, speech_wav, TestApp};
+use common::{convert_wav, encode_wav, model_path, spawn_app, speech_wav, TestApp};
 use serde_json::Value;
 
 const SPANISH: &str = "Hola, me llamo Juan. Quiero una mesa para dos personas, por favor.";
@@ -91,6 +91,31 @@ async fn the_same_clip_at_any_rate_and_layout_gives_the_same_transcript() {
             "8 kHz sound at {rate} Hz, {channels} channel(s)"
         );
     }
+}
+
+#[tokio::test]
+async fn mp3_flac_and_ogg_vorbis_are_heard_like_wav() {
+    let app = base_app().await;
+    let wav = speech_wav("es", SPANISH, 44_100, 2);
+    for format in ["mp3", "flac", "ogg"] {
+        let body = transcribed(&app, "language=es", encode_wav(&wav, format)).await;
+        let text = words(body["text"].as_str().unwrap());
+        for key in ["mesa", "personas"] {
+            assert!(text.iter().any(|w| w == key), "{format}: '{key}' in {body}");
+        }
+        let duration = body["duration"].as_f64().unwrap();
+        assert!((5.0..7.5).contains(&duration), "{format}: {body}");
+    }
+    // Cut short, a compressed file still gives what it holds or a clear 422.
+    let mp3 = encode_wav(&wav, "mp3");
+    let res = app
+        .transcribe("language=es", mp3[..mp3.len() / 2].to_vec())
+        .await;
+    assert!(
+        res.status() == 200 || res.status() == 422,
+        "{}",
+        res.status()
+    );
 }
 
 #[tokio::test]

@@ -170,6 +170,28 @@ pub fn speech_wav(voice: &str, text: &str, rate: u32, channels: u32) -> Vec<u8> 
     )
 }
 
+/// A WAV encoded as `mp3` (lame), `flac` or `ogg` (Vorbis; sox).
+pub fn encode_wav(wav: &[u8], format: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("in.wav");
+    let out = dir.path().join(format!("out.{format}"));
+    std::fs::write(&input, wav).unwrap();
+    let mut cmd = if format == "mp3" {
+        let mut c = std::process::Command::new("lame");
+        c.args(["--quiet", "-b", "96"]).arg(&input).arg(&out);
+        c
+    } else {
+        let mut c = std::process::Command::new("sox");
+        c.arg(&input).arg(&out);
+        c
+    };
+    let st = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e} (scripts/setup.sh --test installs it)"));
+    assert!(st.success(), "{cmd:?} failed");
+    std::fs::read(&out).expect("encoder output")
+}
+
 /// A WAV converted by sox to `rate` Hz and `channels` channels, 16-bit.
 pub fn convert_wav(wav: &[u8], rate: u32, channels: u32) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("temp dir");
