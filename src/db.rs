@@ -9,6 +9,7 @@ use crate::domain::{CefrLevel, Language};
 use crate::error::{Error, Result};
 use crate::perf_timed;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::ConnectOptions;
 use sqlx::{AnyPool, Executor, Row};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -73,7 +74,11 @@ impl Db {
             }
             _ => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url)?;
+        // No sqlx statement logging: the `db.*` perf spans time every query,
+        // and sqlx's per-query `tracing::enabled!` check leaves per-layer
+        // filter state behind that now and then hid the next perf span on that
+        // thread from the perf layer (a missing Server-Timing entry).
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))

@@ -7,7 +7,7 @@
 //! when the body ends, so they hold the whole duration.
 
 use super::layer::{trace_of, RequestTrace};
-use super::{fmt_ms, metrics, PerfStore, REQUEST_TARGET};
+use super::{metrics, Ms, PerfStore, REQUEST_TARGET};
 use crate::api::{RequestRecord, SpanTiming};
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -110,12 +110,12 @@ pub fn header_safe(name: &str) -> String {
 
 /// `total;dur=12.34, chat.correct_text;dur=4.56, …`
 pub fn server_timing(total_ms: f64, spans: &[SpanTiming]) -> String {
-    let mut out = format!("total;dur={}", fmt_ms(total_ms));
+    let mut out = format!("total;dur={}", Ms(total_ms));
     for s in spans.iter().take(MAX_TIMING_ENTRIES) {
         out.push_str(&format!(
             ", {};dur={}",
             header_safe(&s.name),
-            fmt_ms(s.duration_ms)
+            Ms(s.duration_ms)
         ));
     }
     out
@@ -128,7 +128,7 @@ fn set_timing_headers(
     spans: &[SpanTiming],
 ) {
     let pairs = [
-        ("x-response-time", format!("{}ms", fmt_ms(total_ms))),
+        ("x-response-time", format!("{}ms", Ms(total_ms))),
         ("server-timing", server_timing(total_ms, spans)),
         (REQUEST_ID, request_id.to_string()),
     ];
@@ -168,7 +168,7 @@ impl Completion {
         record.spans = trace.as_ref().map(|t| t.spans()).unwrap_or_default();
         let r = &record;
         tracing::info!(target: "babblr::perf", parent: &span, request_id = %r.request_id,
-            "[PERF] REQUEST COMPLETE - {} {} - {} - {}ms", r.method, r.path, r.status, fmt_ms(total_ms));
+            "[PERF] REQUEST COMPLETE - {} {} - {} - {}ms", r.method, r.path, r.status, Ms(total_ms));
         metrics::record_request(&r.method, &r.route, r.status, total_ms);
         store.push(record);
     }

@@ -1,7 +1,7 @@
 //! The tracing layer that turns closed perf spans into log lines, header
 //! entries and metrics.
 
-use super::{fmt_ms, REQUEST_TARGET, TARGET};
+use super::{Ms, REQUEST_TARGET, TARGET};
 use crate::api::SpanTiming;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -89,6 +89,19 @@ impl Visit for RequestIdVisitor {
     }
 }
 
+/// Displays the request id a closure finds, or `-`; the closure runs only
+/// when the line is actually formatted.
+struct RequestIdOf<F>(F);
+
+impl<F: Fn() -> Option<Arc<RequestTrace>>> std::fmt::Display for RequestIdOf<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0)() {
+            Some(t) => f.write_str(&t.request_id),
+            None => f.write_str("-"),
+        }
+    }
+}
+
 /// Emits a `[PERF]` line at a level known only at run time.
 macro_rules! perf_event {
     ($level:expr, $request_id:expr, $($arg:tt)+) => {
@@ -153,10 +166,12 @@ where
         let name = span.metadata().name();
         drop(span);
         if first {
-            let request_id = request_of(&ctx, id)
-                .map(|t| t.request_id.clone())
-                .unwrap_or_else(|| "-".into());
-            tracing::debug!(target: "babblr::perf", request_id = %request_id, "[PERF] {name} - START");
+            // The request id is looked up only when the line is printed.
+            tracing::debug!(
+                target: "babblr::perf",
+                request_id = %RequestIdOf(|| request_of(&ctx, id)),
+                "[PERF] {name} - START"
+            );
         }
     }
 
@@ -192,7 +207,7 @@ where
             request_id,
             "[PERF] {} - DONE in {}ms",
             name,
-            fmt_ms(duration_ms)
+            Ms(duration_ms)
         );
     }
 }
