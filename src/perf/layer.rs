@@ -55,10 +55,12 @@ pub fn trace_of(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
     .flatten()
 }
 
-/// When a perf span started, and whether its START line is out.
+/// When a perf span started, whether its START line is out, and whether it
+/// has been reported (by [`finish`] or at close, whichever comes first).
 struct Started {
     at: Instant,
     logged: AtomicBool,
+    reported: AtomicBool,
 }
 
 /// Feeds every sink from the perf spans of [`TARGET`]; see the module docs.
@@ -115,6 +117,65 @@ macro_rules! perf_event {
     };
 }
 
+/// Reports a perf span as done now: its DONE line, its Server-Timing entry,
+/// its histogram. `perf_timed!` and `perf_timer!` call this when their work
+/// ends, because the span itself may close later: sqlx's SQLite worker thread
+/// keeps a clone of the current span until after it has answered, so a span
+/// timed at close could land after the response headers were written.
+pub fn finish(span: &tracing::Span) {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let data = registry.span(id)?;
+        let meta = data.metadata();
+        if meta.target() != TARGET {
+            return None;
+        }
+        let started = {
+            let ext = data.extensions();
+            let s = ext.get::<Started>()?;
+            if s.reported.swap(true, Ordering::AcqRel) {
+                return None;
+            }
+            s.at
+        };
+        let request = data
+            .scope()
+            .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned());
+        drop(data);
+        report(meta, started, request);
+        Some(())
+    });
+}
+
+/// Sends a finished span to every sink.
+fn report(
+    meta: &'static tracing::Metadata<'static>,
+    started: Instant,
+    request: Option<Arc<RequestTrace>>,
+) {
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let name = meta.name();
+    super::metrics::record_span(name, duration_ms);
+    let request_id = match &request {
+        Some(trace) => {
+            trace.push(SpanTiming {
+                name: name.to_string(),
+                start_ms: started.saturating_duration_since(trace.start).as_secs_f64() * 1000.0,
+                duration_ms,
+            });
+            trace.request_id.as_str()
+        }
+        None => "-",
+    };
+    perf_event!(
+        *meta.level(),
+        request_id,
+        "[PERF] {} - DONE in {}ms",
+        name,
+        Ms(duration_ms)
+    );
+}
+
 fn request_of<S>(ctx: &Context<'_, S>, id: &Id) -> Option<Arc<RequestTrace>>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -146,6 +207,7 @@ where
             span.extensions_mut().insert(Started {
                 at: Instant::now(),
                 logged: AtomicBool::new(false),
+                reported: AtomicBool::new(false),
             });
         }
     }
@@ -175,39 +237,26 @@ where
         }
     }
 
+    /// Spans timed by `#[instrument]` (or whose [`finish`] never ran) are
+    /// reported when they close.
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
         let meta = span.metadata();
         if meta.target() != TARGET {
             return;
         }
-        let Some(started) = span.extensions().get::<Started>().map(|s| s.at) else {
-            return;
+        let started = {
+            let ext = span.extensions();
+            let Some(s) = ext.get::<Started>() else {
+                return;
+            };
+            if s.reported.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            s.at
         };
-        let end = Instant::now();
-        let duration_ms = (end - started).as_secs_f64() * 1000.0;
-        let name = meta.name();
         let request = request_of(&ctx, &id);
         drop(span);
-
-        super::metrics::record_span(name, duration_ms);
-        let request_id = match &request {
-            Some(trace) => {
-                trace.push(SpanTiming {
-                    name: name.to_string(),
-                    start_ms: started.saturating_duration_since(trace.start).as_secs_f64() * 1000.0,
-                    duration_ms,
-                });
-                trace.request_id.as_str()
-            }
-            None => "-",
-        };
-        perf_event!(
-            *meta.level(),
-            request_id,
-            "[PERF] {} - DONE in {}ms",
-            name,
-            Ms(duration_ms)
-        );
+        report(meta, started, request);
     }
 }

@@ -44,7 +44,7 @@ macro_rules! perf_span {
 #[macro_export]
 macro_rules! perf_timer {
     ($($args:tt)*) => {
-        $crate::perf_span!($($args)*).entered()
+        $crate::perf::PerfTimer::new($crate::perf_span!($($args)*))
     };
 }
 
@@ -52,11 +52,64 @@ macro_rules! perf_timer {
 #[macro_export]
 macro_rules! perf_timed {
     ($lvl:ident, $name:literal, $fut:expr) => {
-        ::tracing::Instrument::instrument($fut, $crate::perf_span!($lvl, $name))
+        $crate::perf::PerfTimed::new($fut, $crate::perf_span!($lvl, $name))
     };
     ($name:literal, $fut:expr) => {
-        ::tracing::Instrument::instrument($fut, $crate::perf_span!($name))
+        $crate::perf::PerfTimed::new($fut, $crate::perf_span!($name))
     };
+}
+
+/// The guard of [`perf_timer!`]: the span is entered while it lives and
+/// reported done when it drops, even if a clone of the span lives on.
+pub struct PerfTimer {
+    span: tracing::span::EnteredSpan,
+}
+
+impl PerfTimer {
+    pub fn new(span: tracing::Span) -> Self {
+        PerfTimer {
+            span: span.entered(),
+        }
+    }
+}
+
+impl Drop for PerfTimer {
+    fn drop(&mut self) {
+        layer::finish(&self.span);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`perf_timed!`]: runs inside its span and reports the
+    /// span done the moment the future completes (see [`layer::finish`]).
+    pub struct PerfTimed<F> {
+        #[pin]
+        inner: tracing::instrument::Instrumented<F>,
+    }
+}
+
+impl<F> PerfTimed<F> {
+    pub fn new(fut: F, span: tracing::Span) -> Self {
+        PerfTimed {
+            inner: tracing::Instrument::instrument(fut, span),
+        }
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for PerfTimed<F> {
+    type Output = F::Output;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let mut inner = self.project().inner;
+        let out = inner.as_mut().poll(cx);
+        if out.is_ready() {
+            layer::finish(inner.span());
+        }
+        out
+    }
 }
 
 /// Milliseconds with two decimals (`456.78`), as every `[PERF]` line and
