@@ -75,9 +75,8 @@ impl Db {
             _ => url.to_string(),
         };
         // No sqlx statement logging: the `db.*` perf spans time every query,
-        // and sqlx's per-query `tracing::enabled!` check leaves per-layer
-        // filter state behind that now and then hid the next perf span on that
-        // thread from the perf layer (a missing Server-Timing entry).
+        // and sqlx's per-query dynamic `tracing::enabled!` check can leave
+        // per-layer filter state behind (tokio-rs/tracing#2519).
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))

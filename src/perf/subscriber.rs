@@ -27,9 +27,8 @@ where
 
 /// [`build`], plus OpenTelemetry export of perf spans through `tracer`.
 ///
-/// Without a tracer the OTLP layer is left out, not added as `None`: an
-/// absent `Option` layer still takes part in callsite interest, and with it
-/// the perf layer missed a span now and then (1 test run in ~20).
+/// Without a tracer the OTLP layer is left out rather than added as `None`,
+/// so the stack is exactly the layers in use.
 pub fn build_with_otel<W>(
     filter: EnvFilter,
     writer: W,
@@ -103,8 +102,8 @@ pub fn init() -> Option<super::otel::OtelGuard> {
 /// Their callsites get `Interest::sometimes`, not `always`: with `always`
 /// the `tracing` macros skip `enabled()`, and a per-layer filter then reads
 /// whatever an earlier, unrelated `enabled()` call on the thread left in its
-/// thread-local state, which now and then hid a span from this layer (a
-/// missing Server-Timing entry; tokio-rs/tracing#2519, #3572).
+/// thread-local state, which can hide a span from this layer
+/// (tokio-rs/tracing#2519, #3572).
 struct PerfSpans;
 
 impl PerfSpans {
