@@ -18,7 +18,9 @@ use tracing_subscriber::Layer;
 pub struct RequestTrace {
     pub start: Instant,
     pub request_id: String,
-    spans: Mutex<Vec<SpanTiming>>,
+    /// Names stay `&'static str` here (no allocation per span); they become
+    /// `SpanTiming`s once per request, when read.
+    spans: Mutex<Vec<(&'static str, f64, f64)>>,
 }
 
 impl RequestTrace {
@@ -32,14 +34,23 @@ impl RequestTrace {
 
     /// The spans finished so far, in the order they finished.
     pub fn spans(&self) -> Vec<SpanTiming> {
-        self.spans.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    fn push(&self, timing: SpanTiming) {
         self.spans
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(timing);
+            .iter()
+            .map(|&(name, start_ms, duration_ms)| SpanTiming {
+                name: name.to_string(),
+                start_ms,
+                duration_ms,
+            })
+            .collect()
+    }
+
+    fn push(&self, name: &'static str, start_ms: f64, duration_ms: f64) {
+        self.spans
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((name, start_ms, duration_ms));
     }
 }
 
@@ -158,11 +169,11 @@ fn report(
     super::metrics::record_span(name, duration_ms);
     let request_id = match &request {
         Some(trace) => {
-            trace.push(SpanTiming {
-                name: name.to_string(),
-                start_ms: started.saturating_duration_since(trace.start).as_secs_f64() * 1000.0,
+            trace.push(
+                name,
+                started.saturating_duration_since(trace.start).as_secs_f64() * 1000.0,
                 duration_ms,
-            });
+            );
             trace.request_id.as_str()
         }
         None => "-",

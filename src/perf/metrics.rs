@@ -2,7 +2,6 @@
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Bucket bounds in seconds: from a fast DB write to a slow first LLM call.
@@ -31,15 +30,24 @@ pub fn handle() -> &'static PrometheusHandle {
 /// so the hot path is a small map lookup rather than a registry lookup.
 pub fn record_span(name: &'static str, duration_ms: f64) {
     thread_local! {
-        static HANDLES: RefCell<HashMap<&'static str, metrics::Histogram>> = RefCell::new(HashMap::new());
+        // Span names are static strings from callsites: found by address
+        // first (a pointer compare), by content only for a new address.
+        static HANDLES: RefCell<Vec<(&'static str, metrics::Histogram)>> = const { RefCell::new(Vec::new()) };
     }
-    // Installs the recorder first, so no thread caches a no-op handle.
-    handle();
     HANDLES.with(|h| {
-        h.borrow_mut()
-            .entry(name)
-            .or_insert_with(|| metrics::histogram!("babblr_span_duration_seconds", "span" => name))
-            .record(duration_ms / 1000.0)
+        let mut handles = h.borrow_mut();
+        let found = handles
+            .iter()
+            .position(|(n, _)| std::ptr::eq(*n, name))
+            .or_else(|| handles.iter().position(|(n, _)| *n == name));
+        let i = found.unwrap_or_else(|| {
+            // Installs the recorder first, so no thread caches a no-op handle.
+            handle();
+            let hist = metrics::histogram!("babblr_span_duration_seconds", "span" => name);
+            handles.push((name, hist));
+            handles.len() - 1
+        });
+        handles[i].1.record(duration_ms / 1000.0)
     });
 }
 

@@ -158,7 +158,13 @@ where
             return self.full.format_event(ctx, writer, event);
         }
         write_timestamp(&mut writer)?;
-        write!(writer, " {:>5} {}: ", meta.level(), meta.target())?;
+        writer.write_str(match *meta.level() {
+            tracing::Level::ERROR => " ERROR babblr::perf: ",
+            tracing::Level::WARN => "  WARN babblr::perf: ",
+            tracing::Level::INFO => "  INFO babblr::perf: ",
+            tracing::Level::DEBUG => " DEBUG babblr::perf: ",
+            tracing::Level::TRACE => " TRACE babblr::perf: ",
+        })?;
         let mut fields = LineFields {
             writer: &mut writer,
             result: Ok(()),
@@ -187,7 +193,13 @@ fn write_timestamp(writer: &mut Writer<'_>) -> std::fmt::Result {
         if cached.0 != secs {
             *cached = (secs, civil_time(secs));
         }
-        write!(writer, "{}.{:06}Z", cached.1, now.subsec_micros())
+        let micros = now.subsec_micros();
+        let mut frac = *b".000000Z";
+        for (i, digit) in frac[1..7].iter_mut().enumerate() {
+            *digit = b'0' + (micros / 10u32.pow(5 - i as u32) % 10) as u8;
+        }
+        writer.write_str(&cached.1)?;
+        writer.write_str(std::str::from_utf8(&frac).expect("ASCII digits"))
     })
 }
 
