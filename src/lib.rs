@@ -6,6 +6,7 @@
 //! the database, the LLM providers, the tutor and the perf instrumentation.
 
 pub mod api;
+pub mod clock;
 pub mod domain;
 pub mod stats;
 

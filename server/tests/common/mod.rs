@@ -318,3 +318,15 @@ impl TestApp {
         res.json().await.unwrap()
     }
 }
+
+/// Asserts `res` is the JSON error `code` with `status`, and returns its body.
+pub async fn api_error(res: reqwest::Response, status: u16, code: &str) -> serde_json::Value {
+    assert_eq!(res.status(), status, "expected {status} {code}");
+    let body: serde_json::Value = res.json().await.expect("a JSON error body");
+    assert_eq!(body["error"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}
