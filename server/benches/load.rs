@@ -7,10 +7,14 @@
 //! used here: set DATABASE_URL to a PostgreSQL database of its own to load
 //! PostgreSQL instead of SQLite; the bench leaves its tables there).
 
+#[path = "../tests/common/json_http.rs"]
+mod json_http;
+
 use babblr::config::Config;
 use babblr::llm::standin::{self, StandinConfig};
 use babblr::Engine;
-use serde_json::{json, Value};
+use json_http::{get_json, post_json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -45,15 +49,12 @@ async fn main() {
 
     let mut ids = Vec::new();
     for _ in 0..CONVERSATIONS {
-        let c: Value = http
-            .post(format!("{base}/conversations"))
-            .json(&json!({"language": "spanish", "difficulty_level": "A2", "topic_id": "travel"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c = post_json(
+            &http,
+            &format!("{base}/conversations"),
+            &json!({"language": "spanish", "difficulty_level": "A2", "topic_id": "travel"}),
+        )
+        .await;
         ids.push(c["id"].as_i64().unwrap());
     }
 
@@ -88,14 +89,8 @@ async fn main() {
 
     let mut stored_ok = true;
     for id in &ids {
-        let messages: Vec<Value> = http
-            .get(format!("{base}/conversations/{id}/messages"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let messages = get_json(&http, &format!("{base}/conversations/{id}/messages")).await;
+        let messages = messages.as_array().expect("a list of messages");
         for n in 0..PER_CONVERSATION {
             let text = format!("mensaje {id}-{n}");
             let copies = messages

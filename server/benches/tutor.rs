@@ -5,12 +5,16 @@
 //!
 //! `cargo bench -p server --bench tutor`
 
+#[path = "../tests/common/json_http.rs"]
+mod json_http;
+
 use babblr::config::Config;
 use babblr::llm::standin::{self, StandinConfig};
 use babblr::llm::Llm;
 use babblr::tutor::prompts;
 use babblr::Engine;
 use futures::StreamExt;
+use json_http::post_json;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -59,18 +63,12 @@ async fn start(first_token_delay_ms: u64) -> Bench {
 
 impl Bench {
     async fn conversation(&self) -> i64 {
-        let v: serde_json::Value = self
-            .http
-            .post(format!("{}/conversations", self.base))
-            .json(
-                &json!({"language": "spanish", "difficulty_level": "A1", "topic_id": "restaurant"}),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = post_json(
+            &self.http,
+            &format!("{}/conversations", self.base),
+            &json!({"language": "spanish", "difficulty_level": "A1", "topic_id": "restaurant"}),
+        )
+        .await;
         v["id"].as_i64().unwrap()
     }
 

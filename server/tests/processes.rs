@@ -6,7 +6,8 @@
 mod common;
 
 use babblr::llm::standin::{self, StandinConfig};
-use serde_json::{json, Value};
+use common::json_http::{get_json, post_json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -70,15 +71,12 @@ async fn two_processes_carry_one_conversation() {
     let (a, b) = (start(&vars).await, start(&vars).await);
     let http = reqwest::Client::new();
 
-    let c: Value = http
-        .post(format!("{}/conversations", a.base))
-        .json(&json!({"language": "french", "difficulty_level": "A1", "topic_id": "greetings"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = post_json(
+        &http,
+        &format!("{}/conversations", a.base),
+        &json!({"language": "french", "difficulty_level": "A1", "topic_id": "greetings"}),
+    )
+    .await;
     let id = c["id"].as_i64().unwrap();
     let opening = http
         .post(format!("{}/chat/initial-message", b.base))
@@ -94,14 +92,8 @@ async fn two_processes_carry_one_conversation() {
         .await
         .unwrap();
     assert_eq!(reply.status(), 200);
-    let messages: Vec<Value> = http
-        .get(format!("{}/conversations/{id}/messages", b.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let messages = get_json(&http, &format!("{}/conversations/{id}/messages", b.base)).await;
+    let messages = messages.as_array().expect("a list of messages");
     let roles: Vec<&str> = messages
         .iter()
         .map(|m| m["role"].as_str().unwrap())
@@ -125,15 +117,12 @@ async fn sigterm_lets_a_request_in_flight_finish() {
     vars.insert("BABBLR_CORRECTION_MAX_LEVEL".into(), "0".into());
     let server = start(&vars).await;
     let http = reqwest::Client::new();
-    let c: Value = http
-        .post(format!("{}/conversations", server.base))
-        .json(&json!({"language": "dutch", "difficulty_level": "A1", "topic_id": "weather"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c = post_json(
+        &http,
+        &format!("{}/conversations", server.base),
+        &json!({"language": "dutch", "difficulty_level": "A1", "topic_id": "weather"}),
+    )
+    .await;
     let id = c["id"].as_i64().unwrap();
     let url = format!("{}/chat", server.base);
     let in_flight = tokio::spawn(async move {

@@ -1,8 +1,12 @@
 //! The stand-in Ollama speaks Ollama's wire protocol: checked with the real
 //! ollama-rs client and with raw HTTP (one complete JSON line per chunk).
 
+#[path = "common/json_http.rs"]
+mod json_http;
+
 use babblr::llm::standin::{self, StandinConfig};
 use futures::StreamExt;
+use json_http::get_json;
 use ollama_rs::generation::completion::request::GenerationRequest;
 use ollama_rs::Ollama;
 use serde_json::{json, Value};
@@ -81,13 +85,6 @@ async fn streams_are_ndjson_and_unknown_models_are_404() {
         res.json::<Value>().await.unwrap(),
         json!({"error": "model 'mistral:7b' not found"})
     );
-    let v: Value = http
-        .get(format!("http://{addr}/api/version"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = get_json(&http, &format!("http://{addr}/api/version")).await;
     assert!(v["version"].is_string());
 }

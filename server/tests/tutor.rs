@@ -20,14 +20,15 @@ async fn the_seed_initial_message_example_works_verbatim() {
     "difficulty_level": "A1",
     "topic_id": "greetings"
   }"#;
-    let res = app
-        .http
-        .post(app.url("/chat/initial-message"))
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    // The original's request, byte for byte, as its README's curl sent it.
+    let ask_opening = || {
+        app.http
+            .post(app.url("/chat/initial-message"))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let res = ask_opening().await.unwrap();
     assert_eq!(res.status(), 200);
     let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
     assert!(
@@ -40,17 +41,7 @@ async fn the_seed_initial_message_example_works_verbatim() {
     assert!(v["corrections"].is_null());
 
     // Stored once: asking again returns the same opening.
-    let again: Value = app
-        .http
-        .post(app.url("/chat/initial-message"))
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: Value = ask_opening().await.unwrap().json().await.unwrap();
     assert_eq!(again["assistant_message"], v["assistant_message"]);
     assert_eq!(app.messages(1).await.len(), 1);
 
@@ -62,17 +53,7 @@ async fn the_seed_initial_message_example_works_verbatim() {
         )
         .await;
     assert_eq!(chat.status(), 200);
-    let third: Value = app
-        .http
-        .post(app.url("/chat/initial-message"))
-        .header("Content-Type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let third: Value = ask_opening().await.unwrap().json().await.unwrap();
     assert_eq!(third["assistant_message"], v["assistant_message"]);
     assert_eq!(app.messages(1).await.len(), 3);
 }

@@ -3,6 +3,8 @@
 //! router on a loopback port.
 #![allow(dead_code)]
 
+pub mod json_http;
+
 use babblr::config::Config;
 use babblr::llm::standin::{self, StandinConfig};
 use babblr::Engine;
