@@ -296,6 +296,12 @@ impl ApiError {
         }
     }
 
+    /// The error in a failed response's body: our JSON error, or, when the
+    /// body is something else (a proxy's page), that text as a network error.
+    pub fn from_body(text: String) -> Self {
+        serde_json::from_str(&text).unwrap_or_else(|_| ApiError::new(codes::NETWORK, text))
+    }
+
     /// A 422 naming the field at fault.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         ApiError {

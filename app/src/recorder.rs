@@ -290,7 +290,7 @@ mod browser {
             serde_json::from_str(&text)
                 .map_err(|e| ApiError::new(codes::NETWORK, format!("unexpected answer: {e}")))
         } else {
-            Err(serde_json::from_str(&text).unwrap_or_else(|_| ApiError::new(codes::NETWORK, text)))
+            Err(ApiError::from_body(text))
         }
     }
 }

@@ -71,8 +71,7 @@ pub async fn stream_chat(
             .map_err(network)?;
         timer.finish(Some(headers));
         let text = text.as_string().unwrap_or_default();
-        return Err(serde_json::from_str(&text)
-            .unwrap_or_else(|_| ApiError::new(babblr::api::codes::NETWORK, text)));
+        return Err(ApiError::from_body(text));
     }
     let reader: web_sys::ReadableStreamDefaultReader = response
         .body()

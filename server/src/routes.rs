@@ -26,8 +26,9 @@ pub fn api(engine: Engine) -> Router {
         .with_state(engine)
 }
 
-/// A path id, parsed here so a bad one gets our JSON error naming the field.
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
+/// A conversation id from a path or query, parsed here so a bad one gets our
+/// JSON error naming the field.
+pub(crate) fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
         ApiError::invalid_field(
             "conversation_id",

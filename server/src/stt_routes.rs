@@ -44,17 +44,7 @@ async fn transcribe(
 ) -> Result<Response, ApiError> {
     let conversation_id = match q.conversation_id.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(raw) => Some(
-            raw.parse::<i64>()
-                .ok()
-                .filter(|id| *id > 0)
-                .ok_or_else(|| {
-                    ApiError::invalid_field(
-                        "conversation_id",
-                        format!("'{raw}' is not a positive integer id"),
-                    )
-                })?,
-        ),
+        Some(raw) => Some(crate::routes::parse_id(raw)?),
     };
     let mut audio = None;
     while let Some(field) = form.next_field().await.map_err(multipart_error)? {

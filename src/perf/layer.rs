@@ -128,6 +128,13 @@ macro_rules! perf_event {
     };
 }
 
+impl Started {
+    /// The start time, to the one caller that reports the span.
+    fn claim(&self) -> Option<Instant> {
+        (!self.reported.swap(true, Ordering::AcqRel)).then_some(self.at)
+    }
+}
+
 /// Reports a perf span as done now: its DONE line, its Server-Timing entry,
 /// its histogram. `perf_timed!` and `perf_timer!` call this when their work
 /// ends, because the span itself may close later: sqlx's SQLite worker thread
@@ -141,14 +148,7 @@ pub fn finish(span: &tracing::Span) {
         if meta.target() != TARGET {
             return None;
         }
-        let started = {
-            let ext = data.extensions();
-            let s = ext.get::<Started>()?;
-            if s.reported.swap(true, Ordering::AcqRel) {
-                return None;
-            }
-            s.at
-        };
+        let started = data.extensions().get::<Started>()?.claim()?;
         let request = data
             .scope()
             .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned());
@@ -256,15 +256,8 @@ where
         if meta.target() != TARGET {
             return;
         }
-        let started = {
-            let ext = span.extensions();
-            let Some(s) = ext.get::<Started>() else {
-                return;
-            };
-            if s.reported.swap(true, Ordering::AcqRel) {
-                return;
-            }
-            s.at
+        let Some(started) = span.extensions().get::<Started>().and_then(Started::claim) else {
+            return;
         };
         let request = request_of(&ctx, &id);
         drop(span);
