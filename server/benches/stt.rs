@@ -9,6 +9,9 @@
 //! `cargo bench -p server --bench stt` (model: `BABBLR_BENCH_MODEL`, default
 //! `../shared/models/ggml-base.bin`; speech made with espeak-ng + sox).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use babblr::config::Config;
 use babblr::stt::{audio, Whisper};
 use babblr::Engine;
@@ -26,27 +29,6 @@ fn model() -> String {
         )
         .into()
     })
-}
-
-/// About five seconds of Spanish speech as a 16 kHz mono WAV.
-fn clip() -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let (raw, out) = (dir.path().join("raw.wav"), dir.path().join("out.wav"));
-    let ok = std::process::Command::new("espeak-ng")
-        .args(["-v", "es", "-s", "140", "-w"])
-        .arg(&raw)
-        .arg(TEXT)
-        .status()
-        .is_ok_and(|s| s.success())
-        && std::process::Command::new("sox")
-            .arg(&raw)
-            .args(["-r", "16000", "-c", "1", "-b", "16"])
-            .arg(&out)
-            .args(["pad", "0", "0.3"])
-            .status()
-            .is_ok_and(|s| s.success());
-    assert!(ok, "espeak-ng and sox are needed (scripts/setup.sh --test)");
-    std::fs::read(out).unwrap()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -93,7 +75,8 @@ async fn post(http: &reqwest::Client, base: &str, wav: &[u8]) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let wav = clip();
+    // About five seconds of Spanish speech, 16 kHz mono.
+    let wav = common::speech_wav("es", TEXT, 16_000, 1);
     let samples = audio::decode(&wav, audio::AudioLimits::default())
         .unwrap()
         .samples;
