@@ -12,11 +12,13 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use std::sync::Arc;
 use tower::ServiceExt;
 
-/// Times one INFO perf span opened inside a request span, under `sub`.
+/// Times `span` run inside a request span (entered and left each time, as
+/// is a request's own cost), under `sub`.
 fn bench_span(
     c: &mut Criterion,
     name: &str,
     sub: impl tracing::Subscriber + Send + Sync + 'static,
+    span: fn(),
 ) {
     tracing::subscriber::with_default(sub, || {
         c.bench_function(name, |b| {
@@ -24,7 +26,7 @@ fn bench_span(
                 || tracing::info_span!(target: REQUEST_TARGET, "request", request_id = "bench"),
                 |request| {
                     let _r = request.enter();
-                    let _t = perf_timer!(INFO, "bench.span");
+                    span();
                 },
                 BatchSize::SmallInput,
             )
@@ -32,13 +34,22 @@ fn bench_span(
     });
 }
 
+/// One INFO perf span: what `perf_timer!` costs.
+fn perf_span() {
+    let _t = perf_timer!(INFO, "bench.span");
+}
+
 fn spans(c: &mut Criterion) {
     let _ = perf::metrics::handle();
-    // The floor: a bare `tracing` registry, no layer at all.
+    // The floor: a plain `tracing` span entered and closed under a bare
+    // registry, no layer and no perf guard.
     bench_span(
         c,
         "span: bare tracing registry (floor)",
         tracing_subscriber::Registry::default(),
+        || {
+            let _t = tracing::info_span!("bench.span").entered();
+        },
     );
     // Every sink: the INFO log line (formatted, written to a sink), the
     // request's Server-Timing entry, and the Prometheus histogram.
@@ -46,9 +57,9 @@ fn spans(c: &mut Criterion) {
         subscriber::EnvFilter::new("babblr::perf=info"),
         std::io::sink,
     );
-    bench_span(c, "span: all sinks on, inside a request", all);
+    bench_span(c, "span: all sinks on, inside a request", all, perf_span);
     let quiet = subscriber::build(subscriber::EnvFilter::new("off"), std::io::sink);
-    bench_span(c, "span: log lines filtered out", quiet);
+    bench_span(c, "span: log lines filtered out", quiet, perf_span);
 }
 
 fn requests(c: &mut Criterion) {

@@ -34,7 +34,9 @@ async fn spans_go_out_over_otlp_and_continue_the_callers_trace() {
     tokio::spawn(async move { axum::serve(listener, collector).await });
 
     let (tracer, guard) = babblr::perf::otel::tracer(&endpoint).unwrap();
-    let filter = babblr::perf::subscriber::EnvFilter::new("off");
+    // Every line on: the START lines are logged while spans are created,
+    // which must not hide a span from the OTLP layer's own filter.
+    let filter = babblr::perf::subscriber::EnvFilter::new("debug");
     tracing::subscriber::set_global_default(babblr::perf::subscriber::build_with_otel(
         filter,
         std::io::sink,

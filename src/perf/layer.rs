@@ -3,7 +3,6 @@
 
 use super::{Ms, REQUEST_TARGET, TARGET};
 use crate::api::SpanTiming;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing::field::{Field, Visit};
@@ -66,13 +65,8 @@ pub fn trace_of(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
     .flatten()
 }
 
-/// When a perf span started, whether its START line is out, and whether it
-/// has been reported (by [`finish`] or at close, whichever comes first).
-struct Started {
-    at: Instant,
-    logged: AtomicBool,
-    reported: AtomicBool,
-}
+/// When a [`perf_span!`](crate::perf_span) or `#[instrument]` span started.
+struct Started(Instant);
 
 /// Feeds every sink from the perf spans of [`TARGET`]; see the module docs.
 #[derive(Debug, Default, Clone)]
@@ -115,47 +109,91 @@ impl<F: Fn() -> Option<Arc<RequestTrace>>> std::fmt::Display for RequestIdOf<F> 
     }
 }
 
-/// Emits a `[PERF]` line at a level known only at run time.
+/// Emits a `[PERF]` line at a level known only at run time; the message and
+/// request id are strings, which the log layer copies as they are.
 macro_rules! perf_event {
-    ($level:expr, $request_id:expr, $($arg:tt)+) => {
+    ($level:expr, $request_id:expr, $message:expr) => {
         match $level {
-            Level::ERROR => tracing::error!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
-            Level::WARN => tracing::warn!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
-            Level::INFO => tracing::info!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
-            Level::DEBUG => tracing::debug!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
-            _ => tracing::trace!(target: "babblr::perf", request_id = %$request_id, $($arg)+),
+            Level::ERROR => tracing::error!(target: "babblr::perf", message = $message, request_id = $request_id),
+            Level::WARN => tracing::warn!(target: "babblr::perf", message = $message, request_id = $request_id),
+            Level::INFO => tracing::info!(target: "babblr::perf", message = $message, request_id = $request_id),
+            Level::DEBUG => tracing::debug!(target: "babblr::perf", message = $message, request_id = $request_id),
+            _ => tracing::trace!(target: "babblr::perf", message = $message, request_id = $request_id),
         }
     };
 }
 
-impl Started {
-    /// The start time, to the one caller that reports the span.
-    fn claim(&self) -> Option<Instant> {
-        (!self.reported.swap(true, Ordering::AcqRel)).then_some(self.at)
+/// `[PERF] {name} - START`, written only when the line is printed (START
+/// lines are DEBUG, usually filtered out).
+struct StartLine(&'static str);
+
+impl std::fmt::Display for StartLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[PERF] ")?;
+        f.write_str(self.0)?;
+        f.write_str(" - START")
     }
 }
 
-/// Reports a perf span as done now: its DONE line, its Server-Timing entry,
-/// its histogram. `perf_timed!` and `perf_timer!` call this when their work
-/// ends, because the span itself may close later: sqlx's SQLite worker thread
-/// keeps a clone of the current span until after it has answered, so a span
-/// timed at close could land after the response headers were written.
-pub fn finish(span: &tracing::Span) {
+/// Calls `f` with `[PERF] {name} - DONE in {ms}ms`, built in a reused buffer:
+/// copying a ready string into the line costs less than formatting it there.
+fn with_done_line(name: &str, duration_ms: f64, f: impl FnOnce(&str)) {
+    thread_local! {
+        static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    LINE.with(|cell| {
+        let mut fresh = String::new();
+        let mut borrowed = cell.try_borrow_mut();
+        let line = match borrowed.as_deref_mut() {
+            Ok(line) => line,
+            Err(_) => &mut fresh,
+        };
+        line.clear();
+        line.push_str("[PERF] ");
+        line.push_str(name);
+        line.push_str(" - DONE in ");
+        let _ = Ms(duration_ms).write_to(line);
+        line.push_str("ms");
+        f(line);
+    });
+}
+
+/// Logs the START line of a [`perf_timer!`](crate::perf_timer) or
+/// [`perf_timed!`](crate::perf_timed) span (the layer does it for the others
+/// on their first entry).
+pub fn start(span: &tracing::Span) {
+    let Some(meta) = span.metadata() else { return };
+    let name = meta.name();
+    // The request id is looked up only when the line is printed.
+    tracing::debug!(
+        target: "babblr::perf",
+        message = %StartLine(name),
+        request_id = %RequestIdOf(|| request_of_span(span)),
+    );
+}
+
+/// The trace of the request `span` runs in, found through its parents.
+fn request_of_span(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
     span.with_subscriber(|(id, dispatch)| {
         let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
         let data = registry.span(id)?;
-        let meta = data.metadata();
-        if meta.target() != TARGET {
-            return None;
-        }
-        let started = data.extensions().get::<Started>()?.claim()?;
-        let request = data
-            .scope()
-            .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned());
-        drop(data);
-        report(meta, started, request);
-        Some(())
-    });
+        // From the parent up: a timer span is never a request span itself.
+        std::iter::successors(data.parent(), |s| s.parent())
+            .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
+    })
+    .flatten()
+}
+
+/// Reports a [`perf_timer!`](crate::perf_timer) or
+/// [`perf_timed!`](crate::perf_timed) span, started at `started`, as done
+/// now: its DONE line, its Server-Timing entry, its histogram. Their guards
+/// call this when the work ends, because the span itself may close later:
+/// sqlx's SQLite worker thread keeps a clone of the current span until after
+/// it has answered, so a span timed at close could land after the response
+/// headers were written.
+pub fn finish(span: &tracing::Span, started: Instant) {
+    let Some(meta) = span.metadata() else { return };
+    report(meta, started, request_of_span(span));
 }
 
 /// Sends a finished span to every sink.
@@ -178,13 +216,9 @@ fn report(
         }
         None => "-",
     };
-    perf_event!(
-        *meta.level(),
-        request_id,
-        "[PERF] {} - DONE in {}ms",
-        name,
-        Ms(duration_ms)
-    );
+    with_done_line(name, duration_ms, |line| {
+        perf_event!(*meta.level(), request_id, line)
+    });
 }
 
 fn request_of<S>(ctx: &Context<'_, S>, id: &Id) -> Option<Arc<RequestTrace>>
@@ -215,40 +249,17 @@ where
             return;
         }
         if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(Started {
-                at: Instant::now(),
-                logged: AtomicBool::new(false),
-                reported: AtomicBool::new(false),
-            });
+            span.extensions_mut().insert(Started(Instant::now()));
         }
+        // The request id is looked up only when the line is printed.
+        tracing::debug!(
+            target: "babblr::perf",
+            message = %StartLine(meta.name()),
+            request_id = %RequestIdOf(|| request_of(&ctx, id)),
+        );
     }
 
-    /// Logs START on the first entry. Not in `on_new_span`: an event emitted
-    /// while a span is being created confuses per-layer filters (so does
-    /// `tracing::enabled!` in any layer callback: it leaves filter state behind
-    /// that can hide the next span from this layer).
-    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        let Some(span) = ctx.span(id) else { return };
-        if span.metadata().target() != TARGET {
-            return;
-        }
-        let first = span
-            .extensions()
-            .get::<Started>()
-            .is_some_and(|s| !s.logged.swap(true, Ordering::Relaxed));
-        let name = span.metadata().name();
-        drop(span);
-        if first {
-            // The request id is looked up only when the line is printed.
-            tracing::debug!(
-                target: "babblr::perf",
-                request_id = %RequestIdOf(|| request_of(&ctx, id)),
-                "[PERF] {name} - START"
-            );
-        }
-    }
-
-    /// Spans timed by `#[instrument]` (or whose [`finish`] never ran) are
+    /// [`perf_span!`](crate::perf_span) and `#[instrument]` spans are
     /// reported when they close.
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
@@ -256,7 +267,7 @@ where
         if meta.target() != TARGET {
             return;
         }
-        let Some(started) = span.extensions().get::<Started>().and_then(Started::claim) else {
+        let Some(&Started(started)) = span.extensions().get::<Started>() else {
             return;
         };
         let request = request_of(&ctx, &id);

@@ -16,6 +16,7 @@
 
 pub mod http;
 pub mod layer;
+pub mod log;
 pub mod metrics;
 pub mod otel;
 pub mod store;
@@ -26,6 +27,10 @@ pub use store::PerfStore;
 
 /// Target of every perf span and `[PERF]` log line (`RUST_LOG=babblr::perf=debug`).
 pub const TARGET: &str = "babblr::perf";
+/// Target of the spans of [`perf_timer!`] and [`perf_timed!`], whose guards
+/// keep their start time (the layer keeps it for [`perf_span!`] and
+/// `#[instrument]` spans).
+pub const TIMER_TARGET: &str = "babblr::perf::timer";
 /// Target of the one span each HTTP request runs in.
 pub const REQUEST_TARGET: &str = "babblr::perf::request";
 
@@ -40,11 +45,24 @@ macro_rules! perf_span {
     };
 }
 
+/// The span of [`perf_timer!`] and [`perf_timed!`]: like [`perf_span!`] but
+/// with target [`TIMER_TARGET`], as its guard, not the layer, keeps its time.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __perf_timer_span {
+    ($name:literal) => {
+        $crate::__perf_timer_span!(DEBUG, $name)
+    };
+    ($lvl:ident, $name:literal) => {
+        ::tracing::span!(target: "babblr::perf::timer", ::tracing::Level::$lvl, $name)
+    };
+}
+
 /// Times the rest of a synchronous scope: `let _t = perf_timer!("name");`.
 #[macro_export]
 macro_rules! perf_timer {
     ($($args:tt)*) => {
-        $crate::perf::PerfTimer::new($crate::perf_span!($($args)*))
+        $crate::perf::PerfTimer::new($crate::__perf_timer_span!($($args)*))
     };
 }
 
@@ -52,10 +70,10 @@ macro_rules! perf_timer {
 #[macro_export]
 macro_rules! perf_timed {
     ($lvl:ident, $name:literal, $fut:expr) => {
-        $crate::perf::PerfTimed::new($fut, $crate::perf_span!($lvl, $name))
+        $crate::perf::PerfTimed::new($fut, $crate::__perf_timer_span!($lvl, $name))
     };
     ($name:literal, $fut:expr) => {
-        $crate::perf::PerfTimed::new($fut, $crate::perf_span!($name))
+        $crate::perf::PerfTimed::new($fut, $crate::__perf_timer_span!($name))
     };
 }
 
@@ -63,19 +81,22 @@ macro_rules! perf_timed {
 /// reported done when it drops, even if a clone of the span lives on.
 pub struct PerfTimer {
     span: tracing::span::EnteredSpan,
+    start: std::time::Instant,
 }
 
 impl PerfTimer {
     pub fn new(span: tracing::Span) -> Self {
+        layer::start(&span);
         PerfTimer {
             span: span.entered(),
+            start: std::time::Instant::now(),
         }
     }
 }
 
 impl Drop for PerfTimer {
     fn drop(&mut self) {
-        layer::finish(&self.span);
+        layer::finish(&self.span, self.start);
     }
 }
 
@@ -85,13 +106,16 @@ pin_project_lite::pin_project! {
     pub struct PerfTimed<F> {
         #[pin]
         inner: tracing::instrument::Instrumented<F>,
+        start: Option<std::time::Instant>,
     }
 }
 
 impl<F> PerfTimed<F> {
     pub fn new(fut: F, span: tracing::Span) -> Self {
+        layer::start(&span);
         PerfTimed {
             inner: tracing::Instrument::instrument(fut, span),
+            start: Some(std::time::Instant::now()),
         }
     }
 }
@@ -103,28 +127,53 @@ impl<F: std::future::Future> std::future::Future for PerfTimed<F> {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
-        let mut inner = self.project().inner;
+        let this = self.project();
+        let mut inner = this.inner;
         let out = inner.as_mut().poll(cx);
         if out.is_ready() {
-            layer::finish(inner.span());
+            if let Some(start) = this.start.take() {
+                layer::finish(inner.span(), start);
+            }
         }
         out
     }
 }
 
 /// Milliseconds with two decimals (`456.78`), as every `[PERF]` line and
-/// header writes them; no allocation or float formatting, as it is on every
-/// span's hot path.
+/// header writes them; written digit by digit, as it is on every span's hot
+/// path.
 #[derive(Debug, Clone, Copy)]
 pub struct Ms(pub f64);
 
-impl std::fmt::Display for Ms {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Ms {
+    /// Writes the number to `out` (a `String` or a formatter).
+    pub fn write_to(self, out: &mut impl std::fmt::Write) -> std::fmt::Result {
         if !(self.0.is_finite() && self.0 >= 0.0 && self.0 < 1e15) {
-            return write!(f, "{:.2}", self.0);
+            return write!(out, "{:.2}", self.0);
         }
         let hundredths = (self.0 * 100.0).round() as u64;
-        write!(f, "{}.{:02}", hundredths / 100, hundredths % 100)
+        // Right to left: two decimals, the point, then the integer part.
+        let mut digits = [0u8; 24];
+        let mut i = digits.len() - 3;
+        digits[i] = b'.';
+        digits[i + 1] = b'0' + (hundredths / 10 % 10) as u8;
+        digits[i + 2] = b'0' + (hundredths % 10) as u8;
+        let mut n = hundredths / 100;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        out.write_str(std::str::from_utf8(&digits[i..]).expect("ASCII digits"))
+    }
+}
+
+impl std::fmt::Display for Ms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_to(f)
     }
 }
 
@@ -150,6 +199,8 @@ mod tests {
             (2856.0, "2856.00"),
             (0.0, "0.00"),
             (9.999, "10.00"),
+            (1234567.891, "1234567.89"),
+            (f64::NAN, "NaN"),
         ] {
             assert_eq!(Ms(ms).to_string(), text);
         }
