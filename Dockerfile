@@ -2,7 +2,7 @@
 # Untested here (this project's build machines run no Docker engine); the
 # steps are the same as scripts/build.sh release.
 FROM rust:1-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends cmake && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends cmake zopfli brotli && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN scripts/setup.sh && scripts/build.sh release

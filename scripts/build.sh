@@ -27,4 +27,14 @@ mv -f "$site/pkg/babblr_bg.wasm" "$site/pkg/babblr.wasm"
 # and a current one (132) gave 511 KB gzip against 467 KB without it.
 cp style/main.css "$site/pkg/babblr.css"
 cp -r public/. "$site/"
+# The server sends `NAME.gz` / `NAME.br` in place of NAME to browsers that
+# accept them (leptos_axum's file handler). Stale ones must go with the build.
+rm -f "$site"/pkg/*.gz "$site"/pkg/*.br
+if [ "$mode" = release ]; then
+    for f in "$site/pkg/babblr.wasm" "$site/pkg/babblr.js" "$site/pkg/babblr.css"; do
+        # zopfli writes gzip 4-5% smaller than gzip -9; either is plain gzip.
+        if command -v zopfli >/dev/null; then zopfli -c "$f" >"$f.gz"; else gzip -9 -c "$f" >"$f.gz"; fi
+        if command -v brotli >/dev/null; then brotli -q 11 -c "$f" >"$f.br"; fi
+    done
+fi
 cargo build -p server --bin babblr "${server_flags[@]}"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building Babblr needs and is missing: the wasm32 target,
 # wasm-bindgen-cli at exactly Cargo.lock's version and, when run as root on
-# Debian/Ubuntu, cmake (for whisper.cpp). Nothing is downloaded outside the
-# package registries. Safe to run again: it only installs what is missing.
+# Debian/Ubuntu, cmake (for whisper.cpp) and zopfli/brotli (precompressed
+# bundle). Nothing is downloaded outside the package registries. Safe to run
+# again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +39,12 @@ if ! command -v cmake >/dev/null; then
     log "installing cmake (whisper-rs builds whisper.cpp with it)"
     apt_install cmake || true
 fi
+for pkg in zopfli brotli; do
+    if ! command -v "$pkg" >/dev/null; then
+        log "installing $pkg (release builds precompress the bundle; gzip -9 otherwise)"
+        apt_install "$pkg" || true
+    fi
+done
 
 
 if [ "${1:-}" = "--test" ]; then

@@ -10,6 +10,9 @@ pub struct Conversation {
     pub language: Language,
     pub difficulty_level: CefrLevel,
     pub topic_id: String,
+    /// The topic's name in the conversation's language (so the browser needs
+    /// no topic catalogue of its own).
+    pub topic_name: String,
     /// Unix time in milliseconds.
     pub created_at: i64,
     /// Unix time in milliseconds of the last message (or creation).
@@ -46,6 +49,20 @@ pub enum CorrectionKind {
     Style,
     #[serde(other)]
     Other,
+}
+
+impl CorrectionKind {
+    /// The name the API uses (`grammar`, `vocabulary`, …), shown on the chip.
+    pub fn label(self) -> &'static str {
+        match self {
+            CorrectionKind::Grammar => "grammar",
+            CorrectionKind::Vocabulary => "vocabulary",
+            CorrectionKind::Spelling => "spelling",
+            CorrectionKind::Punctuation => "punctuation",
+            CorrectionKind::Style => "style",
+            CorrectionKind::Other => "other",
+        }
+    }
 }
 
 /// One fix to a learner's message.
@@ -165,6 +182,15 @@ pub struct LearnerPrefs {
     /// Correct messages at levels up to this one (`A1`…`C2`), or `off`.
     #[serde(default)]
     pub correction_max_level: Option<String>,
+}
+
+/// `POST /chat/stream`'s body: the learner's message and their settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatStreamRequest {
+    pub conversation_id: i64,
+    pub user_message: String,
+    #[serde(flatten)]
+    pub prefs: LearnerPrefs,
 }
 
 /// Which tutor answers, for the UI (no network call behind it).
@@ -338,13 +364,13 @@ impl ApiError {
     }
 }
 
-pub use server_fn_glue::{ApiJson, ApiJsonEncoding};
+pub use server_fn_glue::{ApiJson, ApiJsonEncoding, JsonOut, JsonOutEncoding};
 
 mod server_fn_glue {
     //! Lets server functions return [`ApiError`] as their error type, encoded
     //! as JSON, and take JSON bodies whose errors name the field at fault.
     use super::{codes, ApiError};
-    use server_fn::codec::{JsonEncoding, Post};
+    use server_fn::codec::Post;
     use server_fn::error::{FromServerFnError, ServerFnErrorErr};
     use server_fn::{ContentType, Decodes, Encodes, Format, FormatType};
 
@@ -380,8 +406,41 @@ mod server_fn_glue {
         }
     }
 
+    /// JSON responses, decoded from text as Leptos decodes resources:
+    /// server_fn's own `Json` decodes bytes, which would put a second JSON
+    /// deserializer for every response type into the browser bundle.
+    pub struct JsonOutEncoding;
+
+    /// The output encoding of every server function.
+    pub type JsonOut = Post<JsonOutEncoding>;
+
+    impl ContentType for JsonOutEncoding {
+        const CONTENT_TYPE: &'static str = "application/json";
+    }
+
+    impl FormatType for JsonOutEncoding {
+        const FORMAT_TYPE: Format = Format::Text;
+    }
+
+    impl<T: serde::Serialize> Encodes<T> for JsonOutEncoding {
+        type Error = serde_json::Error;
+
+        fn encode(output: &T) -> Result<bytes::Bytes, Self::Error> {
+            serde_json::to_vec(output).map(bytes::Bytes::from)
+        }
+    }
+
+    impl<T: serde::de::DeserializeOwned> Decodes<T> for JsonOutEncoding {
+        type Error = serde_json::Error;
+
+        fn decode(data: bytes::Bytes) -> Result<T, Self::Error> {
+            let text = std::str::from_utf8(&data).map_err(serde::de::Error::custom)?;
+            serde_json::from_str(text)
+        }
+    }
+
     impl FromServerFnError for ApiError {
-        type Encoder = JsonEncoding;
+        type Encoder = JsonOutEncoding;
 
         fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
             match value {

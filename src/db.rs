@@ -147,6 +147,7 @@ impl Db {
             language,
             difficulty_level: level,
             topic_id: topic_id.to_string(),
+            topic_name: topic_name(topic_id, language),
             created_at: now,
             updated_at: now,
             message_count: 0,
@@ -315,16 +316,27 @@ impl Db {
     }
 }
 
+/// A topic's name in `language`; the id itself for a topic no longer in the
+/// catalogue.
+fn topic_name(topic_id: &str, language: Language) -> String {
+    crate::domain::topic(topic_id)
+        .map(|t| t.text(language).name.clone())
+        .unwrap_or_else(|| topic_id.to_string())
+}
+
 fn conversation_from_row(row: &AnyRow) -> Result<Conversation> {
     let language: String = row.try_get("language")?;
     let level: String = row.try_get("difficulty_level")?;
+    let language = Language::parse(&language)
+        .ok_or_else(|| Error::Internal(format!("stored language '{language}' is unknown")))?;
+    let topic_id: String = row.try_get("topic_id")?;
     Ok(Conversation {
         id: row.try_get("id")?,
-        language: Language::parse(&language)
-            .ok_or_else(|| Error::Internal(format!("stored language '{language}' is unknown")))?,
+        language,
         difficulty_level: CefrLevel::parse(&level)
             .ok_or_else(|| Error::Internal(format!("stored level '{level}' is unknown")))?,
-        topic_id: row.try_get("topic_id")?,
+        topic_name: topic_name(&topic_id, language),
+        topic_id,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
         message_count: row.try_get("message_count")?,

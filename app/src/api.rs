@@ -7,10 +7,10 @@
 use crate::perf::PerfClient;
 use babblr::api::{
     ApiError, ApiJson, ChatResponse, Conversation, ConversationDetail, Health,
-    InitialMessageResponse, PerfSummary, RequestRecord, TopicSummary, TutorInfo,
+    InitialMessageResponse, JsonOut, PerfSummary, RequestRecord, TopicSummary, TutorInfo,
 };
 use leptos::prelude::*;
-use server_fn::codec::{GetUrl, Json};
+use server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
 fn engine() -> Result<babblr::Engine, ApiError> {
@@ -19,7 +19,7 @@ fn engine() -> Result<babblr::Engine, ApiError> {
 }
 
 /// `POST /conversations {language, difficulty_level, topic_id}`.
-#[server(prefix = "", endpoint = "conversations", input = ApiJson, output = Json, client = PerfClient)]
+#[server(prefix = "", endpoint = "conversations", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn create_conversation(
     language: String,
     difficulty_level: String,
@@ -31,13 +31,13 @@ pub async fn create_conversation(
 }
 
 /// `GET /conversations`: most recently active first.
-#[server(prefix = "", endpoint = "conversations", input = GetUrl, output = Json, client = PerfClient)]
+#[server(prefix = "", endpoint = "conversations", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn list_conversations() -> Result<Vec<Conversation>, ApiError> {
     Ok(engine()?.list_conversations().await?)
 }
 
 /// `GET /topics?language=spanish`: names in that language (English by default).
-#[server(prefix = "", endpoint = "topics", input = GetUrl, output = Json, client = PerfClient)]
+#[server(prefix = "", endpoint = "topics", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn list_topics(language: Option<String>) -> Result<Vec<TopicSummary>, ApiError> {
     let language = match language.as_deref() {
         None | Some("") => None,
@@ -49,13 +49,13 @@ pub async fn list_topics(language: Option<String>) -> Result<Vec<TopicSummary>, 
 }
 
 /// `GET /health`: database, LLM and speech status.
-#[server(prefix = "", endpoint = "health", input = GetUrl, output = Json, client = PerfClient)]
+#[server(prefix = "", endpoint = "health", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn get_health() -> Result<Health, ApiError> {
     Ok(engine()?.health().await)
 }
 
 /// `POST /chat/initial-message {conversation_id, language, difficulty_level, topic_id}`.
-#[server(prefix = "", endpoint = "chat/initial-message", input = ApiJson, output = Json, client = PerfClient)]
+#[server(prefix = "", endpoint = "chat/initial-message", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn initial_message(
     conversation_id: i64,
     language: String,
@@ -81,7 +81,7 @@ pub async fn initial_message(
 /// `POST /chat {conversation_id, user_message}`; the original's `language`
 /// and `difficulty_level` may be sent too and must match the conversation;
 /// `native_language` and `correction_max_level` override the server's defaults.
-#[server(prefix = "", endpoint = "chat", input = ApiJson, output = Json, client = PerfClient)]
+#[server(prefix = "", endpoint = "chat", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn chat(
     conversation_id: i64,
     user_message: String,
@@ -106,19 +106,19 @@ pub async fn chat(
 }
 
 /// A conversation with its messages, for the conversation page.
-#[server(prefix = "/api", endpoint = "conversation", input = GetUrl, output = Json, client = PerfClient)]
+#[server(prefix = "/api", endpoint = "conversation", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ApiError> {
     Ok(engine()?.conversation_detail(id).await?)
 }
 
 /// Deletes a conversation (the UI's twin of `DELETE /conversations/{id}`).
-#[server(prefix = "/api", endpoint = "conversation/delete", input = ApiJson, output = Json, client = PerfClient)]
+#[server(prefix = "/api", endpoint = "conversation/delete", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn delete_conversation(id: i64) -> Result<(), ApiError> {
     Ok(engine()?.delete_conversation(id).await?)
 }
 
 /// The translation of a tutor message into the learner's language.
-#[server(prefix = "/api", endpoint = "translate", input = ApiJson, output = Json, client = PerfClient)]
+#[server(prefix = "/api", endpoint = "translate", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn translate_message(
     message_id: i64,
     native_language: Option<String>,
@@ -131,19 +131,19 @@ pub async fn translate_message(
 }
 
 /// The server's record of recent requests and their spans (for /perf).
-#[server(prefix = "/api", endpoint = "perf/requests", input = GetUrl, output = Json, client = PerfClient)]
+#[server(prefix = "/api", endpoint = "perf/requests", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn perf_requests(limit: Option<usize>) -> Result<Vec<RequestRecord>, ApiError> {
     Ok(engine()?.perf_store().recent(limit.unwrap_or(200)))
 }
 
 /// Which tutor answers (provider, model, demo or not), for the header.
-#[server(prefix = "/api", endpoint = "tutor", input = GetUrl, output = Json, client = PerfClient)]
+#[server(prefix = "/api", endpoint = "tutor", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn get_tutor_info() -> Result<TutorInfo, ApiError> {
     Ok(engine()?.tutor_info())
 }
 
 /// Per-span and per-route latency summaries of the server's recent requests.
-#[server(prefix = "/api", endpoint = "perf/summary", input = GetUrl, output = Json, client = PerfClient)]
+#[server(prefix = "/api", endpoint = "perf/summary", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn get_perf_summary() -> Result<PerfSummary, ApiError> {
     let records = engine()?.perf_store().recent(usize::MAX);
     Ok(PerfSummary::of(&records))

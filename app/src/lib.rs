@@ -10,7 +10,6 @@ pub mod settings;
 pub mod stream;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -27,8 +26,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="description" content="Babblr: practise a language by talking with an AI tutor." />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // Fixed head tags live here, not in leptos_meta components,
+                // which would put their code into the browser bundle.
+                <title>"Babblr · AI language tutor"</title>
+                <link rel="stylesheet" id="leptos" href="/pkg/babblr.css" />
                 <HydrationScripts options />
-                <MetaTags />
             </head>
             <body>
                 <App />
@@ -40,12 +42,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// The app: header, routes, footer.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     let tutor = Resource::new(|| (), |_| api::get_tutor_info());
     settings::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/babblr.css" />
-        <Title text="Babblr · AI language tutor" />
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"Babblr"</a>

@@ -132,7 +132,7 @@ mod browser {
     use js_sys::{Array, Function, Object, Reflect};
     use serde::Serialize;
     use std::cell::{Cell, RefCell};
-    use std::collections::{BTreeMap, VecDeque};
+    use std::collections::VecDeque;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
 
@@ -390,14 +390,20 @@ mod browser {
         max: f64,
     }
 
+    /// The buffer's measures grouped by name, names in order.
+    pub fn measures_by_name() -> Vec<(String, Vec<MeasureRecord>)> {
+        let mut all = measures();
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        all.chunk_by(|a, b| a.name == b.name)
+            .map(|group| (group[0].name.clone(), group.to_vec()))
+            .collect()
+    }
+
     fn stats() -> Vec<Stat> {
-        let mut by_name: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-        for m in measures() {
-            by_name.entry(m.name).or_default().push(m.duration);
-        }
-        by_name
+        measures_by_name()
             .into_iter()
-            .map(|(name, d)| {
+            .map(|(name, group)| {
+                let d: Vec<f64> = group.iter().map(|m| m.duration).collect();
                 let s = summarize(&d);
                 Stat {
                     name,
@@ -409,6 +415,14 @@ mod browser {
                 }
             })
             .collect()
+    }
+
+    /// What `exportJson()` returns.
+    #[derive(Serialize)]
+    struct Export {
+        measures: Vec<MeasureRecord>,
+        summary: Vec<Stat>,
+        enabled: bool,
     }
 
     fn to_js<T: Serialize>(value: &T) -> JsValue {
@@ -502,7 +516,12 @@ mod browser {
             &api,
             "exportJson",
             Closure::<dyn Fn() -> String>::new(|| {
-                serde_json::json!({"measures": measures(), "summary": stats(), "enabled": is_enabled()}).to_string()
+                serde_json::to_string(&Export {
+                    measures: measures(),
+                    summary: stats(),
+                    enabled: is_enabled(),
+                })
+                .unwrap_or_default()
             })
             .into_js_value(),
         );

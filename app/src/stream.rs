@@ -39,13 +39,12 @@ pub async fn stream_chat(
     let window =
         web_sys::window().ok_or_else(|| ApiError::new(babblr::api::codes::NETWORK, "no window"))?;
     let url = "/chat/stream";
-    let body = serde_json::json!({
-        "conversation_id": conversation_id,
-        "user_message": user_message,
-        "native_language": prefs.native_language,
-        "correction_max_level": prefs.correction_max_level,
+    let body = serde_json::to_string(&babblr::api::ChatStreamRequest {
+        conversation_id,
+        user_message: user_message.to_string(),
+        prefs: prefs.clone(),
     })
-    .to_string();
+    .map_err(|e| ApiError::new(babblr::api::codes::NETWORK, e.to_string()))?;
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     init.set_body(&body.into());

@@ -15,6 +15,8 @@ test('a learner starts, chats, reopens and deletes a conversation', async ({ pag
   await page.locator('select[name="difficulty_level"]').selectOption('A2');
   await expect(page.locator('select[name="topic_id"] option[value="restaurant"]')).toHaveText(/Au restaurant/);
   await page.locator('select[name="topic_id"]').selectOption('restaurant');
+  // The chosen topic's description, in the language being learned.
+  await expect(page.locator('.topic-description')).toContainText('Commander un repas');
   await page.getByRole('button', { name: 'Start conversation' }).click();
 
   await expect(page).toHaveURL(/\/c\/\d+$/);
@@ -43,6 +45,7 @@ test('a learner starts, chats, reopens and deletes a conversation', async ({ pag
   const item = page.locator('li.conversation-item');
   await expect(item).toHaveCount(1);
   await expect(item).toContainText('French');
+  await expect(item).toContainText('Au restaurant');
   await expect(item).toContainText('3 messages');
   await item.locator('a.open').click();
   await expect(page).toHaveURL(url);

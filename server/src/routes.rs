@@ -11,7 +11,6 @@ use babblr::api::ApiError;
 use babblr::Engine;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 /// The routes, with the engine as state.
 pub fn api(engine: Engine) -> Router {
@@ -76,20 +75,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBody<T> {
     }
 }
 
-#[derive(Deserialize)]
-struct ChatStreamBody {
-    conversation_id: i64,
-    user_message: String,
-    #[serde(flatten)]
-    prefs: babblr::api::LearnerPrefs,
-}
-
 /// `POST /chat/stream {conversation_id, user_message}` → Server-Sent Events:
 /// `saved`, `token`…, `corrections`, then `done` or `error`. Each event's data
 /// is the JSON of a [`babblr::api::ChatStreamEvent`].
 async fn chat_stream(
     State(engine): State<Engine>,
-    ApiJsonBody(body): ApiJsonBody<ChatStreamBody>,
+    ApiJsonBody(body): ApiJsonBody<babblr::api::ChatStreamRequest>,
 ) -> Result<Response, ApiError> {
     let events = engine
         .chat_stream(body.conversation_id, &body.user_message, &body.prefs)

@@ -18,6 +18,10 @@ async fn a_conversation_is_created_listed_opened_and_deleted() {
         "ISO codes are stored as names"
     );
     assert_eq!(list[0]["difficulty_level"], "A2");
+    assert_eq!(
+        list[0]["topic_name"], "En el restaurante",
+        "the topic is named in the conversation's language"
+    );
 
     let one: Value = app
         .get(&format!("/conversations/{id}"))
@@ -26,6 +30,7 @@ async fn a_conversation_is_created_listed_opened_and_deleted() {
         .await
         .unwrap();
     assert_eq!(one["topic_id"], "restaurant");
+    assert_eq!(one["topic_name"], "En el restaurante");
     assert!(app.messages(id).await.is_empty());
 
     let res = app

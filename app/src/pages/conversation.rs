@@ -4,7 +4,6 @@
 use crate::api::{get_conversation, initial_message, translate_message};
 use crate::pages::ErrorNote;
 use babblr::api::{ApiError, ChatStreamEvent, Conversation, Message, Role};
-use babblr::domain::topic;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
@@ -239,14 +238,11 @@ pub fn ConversationPage() -> impl IntoView {
 
     let title = move || {
         conversation.get().map(|c| {
-            let name = topic(&c.topic_id)
-                .map(|t| t.text(c.language).name.clone())
-                .unwrap_or(c.topic_id.clone());
             format!(
                 "{} · {} · {}",
                 c.language.english_name(),
                 c.difficulty_level,
-                name
+                c.topic_name
             )
         })
     };
@@ -446,8 +442,8 @@ fn MessageBubble(
                     <ul>
                         {corrections.iter().map(|c| view! {
                             <li class="correction">
-                                <span class=format!("chip {}", serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())>
-                                    {serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()}
+                                <span class=format!("chip {}", c.kind.label())>
+                                    {c.kind.label()}
                                 </span>
                                 <del>{c.original.clone()}</del>" → "<ins>{c.corrected.clone()}</ins>
                                 <span class="explanation">{c.explanation.clone()}</span>

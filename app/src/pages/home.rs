@@ -3,7 +3,7 @@
 
 use crate::api::{create_conversation, delete_conversation, list_conversations, list_topics};
 use crate::pages::{short_time, ErrorNote};
-use babblr::domain::{topic, CefrLevel, Language};
+use babblr::domain::{CefrLevel, Language};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
@@ -83,7 +83,12 @@ pub fn HomePage() -> impl IntoView {
                     </select>
                 </label>
                 <p class="topic-description">
-                    {move || topic(&topic_id.get()).and_then(|t| Language::parse(&language.get()).map(|l| t.text(l).description.clone()))}
+                    <Suspense fallback=|| ()>
+                        {move || topics.get().and_then(Result::ok).and_then(|ts| {
+                            let id = topic_id.get();
+                            ts.into_iter().find(|t| t.id == id).map(|t| t.description)
+                        })}
+                    </Suspense>
                 </p>
                 <button type="submit" class="primary" disabled=move || create.pending().get()>
                     {move || if create.pending().get() { "Starting…" } else { "Start conversation" }}
@@ -103,7 +108,6 @@ pub fn HomePage() -> impl IntoView {
                     Ok(list) => view! {
                         <ul class="conversation-list">
                             {list.into_iter().map(|c| {
-                                let name = topic(&c.topic_id).map(|t| t.text(c.language).name.clone()).unwrap_or(c.topic_id.clone());
                                 let id = c.id;
                                 let label = format!("Delete conversation {id}");
                                 view! {
@@ -111,7 +115,7 @@ pub fn HomePage() -> impl IntoView {
                                         <a href=format!("/c/{id}") class="open">
                                             <span class="lang">{c.language.english_name()}</span>
                                             <span class="level">{c.difficulty_level.id()}</span>
-                                            <span class="topic">{name}</span>
+                                            <span class="topic">{c.topic_name}</span>
                                             <span class="when muted">{short_time(c.updated_at)}" · "{c.message_count}" messages"</span>
                                         </a>
                                         <button type="button" class="delete" aria-label=label

@@ -225,26 +225,20 @@ fn BrowserMeasures(tick: RwSignal<u32>) -> impl IntoView {
         tick.track();
         #[cfg(feature = "hydrate")]
         {
-            use std::collections::BTreeMap;
-            let mut by: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-            for m in crate::perf::measures()
-                .into_iter()
-                .filter(|m| m.name.starts_with("api."))
-            {
-                let e = by.entry(m.name).or_default();
-                e.0.push(m.duration);
-                if let Some(b) = m.backend_ms {
-                    e.1.push(b);
-                }
-            }
             rows.set(
-                by.into_iter()
-                    .map(|(name, (total, backend))| BrowserRow {
-                        name,
-                        count: total.len(),
-                        total_p50: babblr::stats::summarize(&total).p50,
-                        backend_p50: (!backend.is_empty())
-                            .then(|| babblr::stats::summarize(&backend).p50),
+                crate::perf::measures_by_name()
+                    .into_iter()
+                    .filter(|(name, _)| name.starts_with("api."))
+                    .map(|(name, group)| {
+                        let total: Vec<f64> = group.iter().map(|m| m.duration).collect();
+                        let backend: Vec<f64> = group.iter().filter_map(|m| m.backend_ms).collect();
+                        BrowserRow {
+                            name,
+                            count: total.len(),
+                            total_p50: babblr::stats::summarize(&total).p50,
+                            backend_p50: (!backend.is_empty())
+                                .then(|| babblr::stats::summarize(&backend).p50),
+                        }
                     })
                     .collect(),
             );
