@@ -10,6 +10,7 @@
 // Uses target/release/babblr when built, else target/debug/babblr.
 import { chromium } from '../end2end/node_modules/@playwright/test/index.mjs';
 import { spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
@@ -28,6 +29,17 @@ const pct = (xs, p) => {
 };
 const fmt = (xs) => `p50 ${pct(xs, 50).toFixed(2)} ms, p95 ${pct(xs, 95).toFixed(2)} ms, max ${Math.max(...xs).toFixed(2)} ms (n=${xs.length})`;
 
+// Bytes on the wire for `url` when the browser accepts `encoding`.
+function servedBytes(url, encoding) {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { 'accept-encoding': encoding } }, (res) => {
+      let n = 0;
+      res.on('data', (c) => (n += c.length));
+      res.on('end', () => resolve({ bytes: n, encoding: res.headers['content-encoding'] ?? 'identity' }));
+    }).on('error', reject);
+  });
+}
+
 async function waitFor(url) {
   for (let i = 0; i < 150; i++) {
     try {
@@ -39,7 +51,8 @@ async function waitFor(url) {
 }
 
 const wasm = readFileSync(join(root, 'target/site/pkg/babblr.wasm'));
-console.log(`WASM: ${(wasm.length / 1024).toFixed(0)} KB raw, ${(gzipSync(wasm, { level: 9 }).length / 1024).toFixed(0)} KB gzip (goal < 350 KB gzip)`);
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+console.log(`WASM: ${kb(wasm.length)} raw, ${kb(gzipSync(wasm, { level: 9 }).length)} with gzip -9`);
 
 const dir = mkdtempSync(join(tmpdir(), 'babblr-bench-'));
 const procs = [
@@ -60,6 +73,10 @@ const procs = [
 ];
 try {
   await waitFor(`http://127.0.0.1:${port}/health`);
+  for (const encoding of ['gzip', 'br']) {
+    const s = await servedBytes(`http://127.0.0.1:${port}/pkg/babblr.wasm`, encoding);
+    console.log(`WASM as served to a browser accepting ${encoding}: ${kb(s.bytes)} (content-encoding: ${s.encoding})${encoding === 'gzip' ? ' (goal < 350 KB gzip)' : ''}`);
+  }
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
