@@ -160,7 +160,7 @@ fn with_done_line(name: &str, duration_ms: f64, f: impl FnOnce(&str)) {
 
 /// Logs the START line of a [`perf_timer!`](crate::perf_timer) or
 /// [`perf_timed!`](crate::perf_timed) span (the layer does it for the others
-/// on their first entry).
+/// when they are created).
 pub fn start(span: &tracing::Span) {
     let Some(meta) = span.metadata() else { return };
     let name = meta.name();

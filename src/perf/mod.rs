@@ -1,14 +1,15 @@
 //! Server-side timing: one span, every sink.
 //!
-//! A step is timed by opening a `tracing` span with target [`TARGET`]:
+//! A step is timed by opening a `tracing` span under target [`TARGET`]:
 //! - synchronous code: `let _t = perf_timer!("chat.save_user_message");`
 //! - a future: `perf_timed!(INFO, "chat.correct_text", fut).await`
 //! - a whole function, sync or async:
 //!   `#[tracing::instrument(target = "babblr::perf", name = "x", level = "info", skip_all)]`
 //!
 //! These are the Rust forms of the original's `perf_timer()`, `async_perf_timer()`,
-//! `@time_function()` and `@time_async_function()`. When the span closes,
-//! [`layer::PerfLayer`] sends its duration to every sink: the `[PERF] … DONE`
+//! `@time_function()` and `@time_async_function()`. When the work ends (the
+//! macros' guards report it; `#[instrument]` spans when they close),
+//! [`layer`] sends its duration to every sink: the `[PERF] … DONE`
 //! log line, the request's `Server-Timing` header ([`http`]), the Prometheus
 //! histogram ([`metrics`]) and, through `tracing-opentelemetry` when enabled, OTLP.
 //! Use INFO for LLM, speech and request-sized steps, DEBUG (the default) for
