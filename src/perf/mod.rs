@@ -28,9 +28,9 @@ pub use store::PerfStore;
 
 /// Target of every perf span and `[PERF]` log line (`RUST_LOG=babblr::perf=debug`).
 pub const TARGET: &str = "babblr::perf";
-/// Target of the spans of [`perf_timer!`] and [`perf_timed!`], whose guards
-/// keep their start time (the layer keeps it for [`perf_span!`] and
-/// `#[instrument]` spans).
+/// Target of the spans of [`perf_timer!`](crate::perf_timer) and
+/// [`perf_timed!`](crate::perf_timed), whose guards keep their start time (the
+/// layer keeps it for [`perf_span!`](crate::perf_span) and `#[instrument]` spans).
 pub const TIMER_TARGET: &str = "babblr::perf::timer";
 /// Target of the one span each HTTP request runs in.
 pub const REQUEST_TARGET: &str = "babblr::perf::request";
@@ -78,7 +78,7 @@ macro_rules! perf_timed {
     };
 }
 
-/// The guard of [`perf_timer!`]: the span is entered while it lives and
+/// The guard of [`perf_timer!`](crate::perf_timer): the span is entered while it lives and
 /// reported done when it drops, even if a clone of the span lives on.
 pub struct PerfTimer {
     span: tracing::span::EnteredSpan,
