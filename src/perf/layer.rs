@@ -9,7 +9,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
 use tracing_subscriber::Layer;
 
 /// The spans one HTTP request ran, collected while it runs.
@@ -56,11 +56,18 @@ impl RequestTrace {
 /// Returns the [`RequestTrace`] of a request span made with target
 /// [`REQUEST_TARGET`], when a [`PerfLayer`] over a registry is installed.
 pub fn trace_of(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
+    in_registry(span, |data| request_in(std::iter::once(data)))
+}
+
+/// Calls `f` with `span`'s data in the registry under the current
+/// subscriber, if there is one.
+fn in_registry<T>(
+    span: &tracing::Span,
+    f: impl FnOnce(SpanRef<'_, tracing_subscriber::Registry>) -> Option<T>,
+) -> Option<T> {
     span.with_subscriber(|(id, dispatch)| {
         let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
-        let data = registry.span(id)?;
-        let ext = data.extensions();
-        ext.get::<Arc<RequestTrace>>().cloned()
+        f(registry.span(id)?)
     })
     .flatten()
 }
@@ -141,14 +148,7 @@ fn with_done_line(name: &str, duration_ms: f64, f: impl FnOnce(&str)) {
     thread_local! {
         static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
-    LINE.with(|cell| {
-        let mut fresh = String::new();
-        let mut borrowed = cell.try_borrow_mut();
-        let line = match borrowed.as_deref_mut() {
-            Ok(line) => line,
-            Err(_) => &mut fresh,
-        };
-        line.clear();
+    super::log::with_scratch(&LINE, |line| {
         line.push_str("[PERF] ");
         line.push_str(name);
         line.push_str(" - DONE in ");
@@ -174,14 +174,10 @@ pub fn start(span: &tracing::Span) {
 
 /// The trace of the request `span` runs in, found through its parents.
 fn request_of_span(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
-    span.with_subscriber(|(id, dispatch)| {
-        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
-        let data = registry.span(id)?;
-        // From the parent up: a timer span is never a request span itself.
-        std::iter::successors(data.parent(), |s| s.parent())
-            .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
+    // From the parent up: a timer span is never a request span itself.
+    in_registry(span, |data| {
+        request_in(std::iter::successors(data.parent(), |s| s.parent()))
     })
-    .flatten()
 }
 
 /// Reports a [`perf_timer!`](crate::perf_timer) or
@@ -225,9 +221,14 @@ fn request_of<S>(ctx: &Context<'_, S>, id: &Id) -> Option<Arc<RequestTrace>>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    ctx.span(id)?
-        .scope()
-        .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
+    request_in(ctx.span(id)?.scope())
+}
+
+/// The first request trace among `spans` (a span and its parents).
+pub(super) fn request_in<'a, R: LookupSpan<'a> + 'a>(
+    mut spans: impl Iterator<Item = SpanRef<'a, R>>,
+) -> Option<Arc<RequestTrace>> {
+    spans.find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
 }
 
 impl<S> Layer<S> for PerfLayer

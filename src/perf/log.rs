@@ -6,7 +6,7 @@
 //! request_id=…`: an event inside a request names that request even when it
 //! does not say so itself.
 
-use super::layer::RequestTrace;
+use super::layer::{request_in, RequestTrace};
 use super::TARGET;
 use std::cell::RefCell;
 use std::io::Write;
@@ -71,25 +71,30 @@ where
         thread_local! {
             static LINE: RefCell<String> = const { RefCell::new(String::new()) };
         }
-        LINE.with(|cell| {
-            // A writer that logs would re-enter: give it a fresh buffer.
-            let mut fresh = String::new();
-            let mut borrowed = cell.try_borrow_mut();
-            let line = match borrowed.as_deref_mut() {
-                Ok(line) => line,
-                Err(_) => &mut fresh,
-            };
-            line.clear();
-            format_line(line, event, || {
-                ctx.event_scope(event)?
-                    .find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
-            });
+        with_scratch(&LINE, |line| {
+            format_line(line, event, || request_in(ctx.event_scope(event)?));
             let _ = self
                 .writer
                 .make_writer_for(event.metadata())
                 .write_all(line.as_bytes());
         });
     }
+}
+
+/// Runs `f` with the thread's buffer in `slot`, emptied: a line is built
+/// without allocating. A nested use (a writer that logs, say) gets a fresh
+/// buffer instead.
+pub(super) fn with_scratch<R>(
+    slot: &'static std::thread::LocalKey<RefCell<String>>,
+    f: impl FnOnce(&mut String) -> R,
+) -> R {
+    slot.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut line) => {
+            line.clear();
+            f(&mut line)
+        }
+        Err(_) => f(&mut String::new()),
+    })
 }
 
 /// Writes one line: time, level, target, message, fields, and the request id
