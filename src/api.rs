@@ -258,7 +258,6 @@ pub struct SttModel {
     pub downloaded: bool,
     /// The model this server is configured to use.
     pub current: bool,
-    pub path: String,
 }
 
 /// One entry of `GET /stt/languages`.
@@ -283,6 +282,9 @@ pub struct ApiError {
 /// Stable error codes.
 pub mod codes {
     pub const INVALID_REQUEST: &str = "invalid_request";
+    pub const FORBIDDEN: &str = "forbidden";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    pub const MISDIRECTED: &str = "misdirected_request";
     pub const VALIDATION: &str = "validation_error";
     pub const NOT_FOUND: &str = "not_found";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
@@ -300,10 +302,13 @@ pub mod codes {
 pub fn status_for(code: &str) -> u16 {
     match code {
         codes::INVALID_REQUEST => 400,
+        codes::FORBIDDEN => 403,
         codes::NOT_FOUND => 404,
+        codes::METHOD_NOT_ALLOWED => 405,
         codes::REQUEST_TIMEOUT => 408,
         codes::PAYLOAD_TOO_LARGE => 413,
         codes::UNSUPPORTED_MEDIA_TYPE => 415,
+        codes::MISDIRECTED => 421,
         codes::VALIDATION => 422,
         codes::LLM_UNAVAILABLE => 503,
         codes::STT_BUSY | codes::STT_UNAVAILABLE => 503,
@@ -338,8 +343,11 @@ impl ApiError {
     }
 
     /// A 400 for a body that does not parse. `detail` is serde's message,
-    /// prefixed with the path of the field when one is known (`topic_id: ...`).
+    /// prefixed with the path of the field when one is known (`topic_id: ...`),
+    /// told in JSON's words: Rust's type names (`expected i64`, `expected
+    /// struct CreateConversation`) become `an integer`, `a JSON object`.
     pub fn invalid_request(detail: &str) -> Self {
+        let detail = &json_words(detail);
         let field = detail
             .split_once(": ")
             .map(|(path, _)| path)
@@ -362,6 +370,56 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         status_for(&self.error)
     }
+}
+
+/// serde's message with Rust's type names replaced by JSON's.
+fn json_words(detail: &str) -> String {
+    let mut out = String::with_capacity(detail.len());
+    let mut rest = detail;
+    while let Some(i) = rest.find("expected ") {
+        out.push_str(&rest[..i + "expected ".len()]);
+        rest = &rest[i + "expected ".len()..];
+        let (plain, after) = json_type(rest);
+        out.push_str(plain);
+        rest = after;
+    }
+    out.push_str(rest);
+    out.replace("expected a sequence", "expected an array")
+        .replace("expected a map", "expected a JSON object")
+        .replace("invalid type: map", "invalid type: object")
+        .replace("invalid type: sequence", "invalid type: array")
+        .replace("unit value", "null")
+}
+
+/// The JSON words for a Rust type named at the start of `s`, and what
+/// follows it; `("", s)` when `s` names no Rust type.
+fn json_type(s: &str) -> (&'static str, &str) {
+    let ident_end = |t: &str| {
+        t.find(|c: char| !(c.is_alphanumeric() || "_:<>".contains(c)))
+            .unwrap_or(t.len())
+    };
+    for (prefix, plain) in [
+        ("tuple struct ", "a JSON array"),
+        ("struct variant ", "a JSON object"),
+        ("struct ", "a JSON object"),
+        ("enum ", "one of the allowed values"),
+    ] {
+        if let Some(t) = s.strip_prefix(prefix) {
+            return (plain, &t[ident_end(t)..]);
+        }
+    }
+    let end = ident_end(s);
+    let plain = match &s[..end] {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128"
+        | "usize" => "an integer",
+        "f32" | "f64" => "a number",
+        "bool" => "true or false",
+        "char" => "a one-character string",
+        "option" => "a value or null",
+        "unit" => "null",
+        _ => return ("", s),
+    };
+    (plain, &s[end..])
 }
 
 pub use server_fn_glue::{ApiJson, ApiJsonEncoding, JsonOut, JsonOutEncoding};
@@ -475,6 +533,32 @@ mod tests {
         assert_eq!(e.field, None);
         let e = ApiError::invalid_request("missing field `topic_id` at line 1 column 41");
         assert_eq!(e.field.as_deref(), Some("topic_id"));
+    }
+
+    #[test]
+    fn rust_type_names_become_json_words() {
+        let e =
+            ApiError::invalid_request("conversation_id: invalid type: string \"x\", expected i64");
+        assert!(e.message.ends_with("expected an integer"), "{}", e.message);
+        let e = ApiError::invalid_request(
+            "invalid type: sequence, expected struct CreateConversation at line 1 column 0",
+        );
+        assert_eq!(
+            e.message,
+            "invalid request body: invalid type: array, expected a JSON object at line 1 column 0"
+        );
+        let e = ApiError::invalid_request(
+            "prefs: invalid type: integer `1`, expected struct LearnerPrefs",
+        );
+        assert!(!e.message.contains("LearnerPrefs"), "{}", e.message);
+        let e = ApiError::invalid_request("x: invalid type: map, expected a string");
+        assert!(
+            e.message.contains("object, expected a string"),
+            "{}",
+            e.message
+        );
+        let e = ApiError::invalid_request("x: invalid type: boolean `true`, expected f64");
+        assert!(e.message.ends_with("expected a number"), "{}", e.message);
     }
 
     #[test]

@@ -105,8 +105,26 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Origins allowed to call the API from another site; empty keeps CORS closed.
     pub cors_origins: Vec<String>,
+    /// Host names (beyond loopback names and IP addresses) requests may be
+    /// addressed to; others get 421, which stops DNS-rebinding pages.
+    pub allowed_hosts: Vec<String>,
+    /// Connection limits of the listener.
+    pub connections: ConnectionLimits,
     pub site_root: String,
     pub stt: SttConfig,
+}
+
+/// What one client may hold of the listener.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// Time allowed to send a request's headers (slowloris clients are cut).
+    pub header_read_timeout: Duration,
+    /// A connection with no bytes either way for this long is closed (once
+    /// no request is in flight on it).
+    pub idle_timeout: Duration,
+    /// Connections served at once; more wait to be accepted. Also kept under
+    /// the process's open-file limit, so `accept` never runs out of files.
+    pub max_connections: usize,
 }
 
 /// A setting that could not be understood.
@@ -180,6 +198,16 @@ impl Config {
                     .map_err(|_| err(k, format!("'{v}' is not a whole number"))),
             }
         };
+        let list = |k: &str| -> Vec<String> {
+            var(k)
+                .map(|v| {
+                    v.split(',')
+                        .map(|s| s.trim().to_ascii_lowercase())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let flag = |k: &str, default: bool| {
             var(k)
                 .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
@@ -229,14 +257,13 @@ impl Config {
             perf_buffer: number("BABBLR_PERF_BUFFER", 200)?.max(1),
             max_body_bytes: number("BABBLR_MAX_BODY_BYTES", 1024 * 1024)?,
             request_timeout: secs("BABBLR_REQUEST_TIMEOUT", 180.0)?,
-            cors_origins: var("BABBLR_CORS_ORIGINS")
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
+            cors_origins: list("BABBLR_CORS_ORIGINS"),
+            allowed_hosts: list("BABBLR_ALLOWED_HOSTS"),
+            connections: ConnectionLimits {
+                header_read_timeout: secs("BABBLR_HEADER_READ_TIMEOUT", 10.0)?,
+                idle_timeout: secs("BABBLR_IDLE_TIMEOUT", 60.0)?,
+                max_connections: number("BABBLR_MAX_CONNECTIONS", 1024)?.max(1),
+            },
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             stt: SttConfig {
                 model: var("BABBLR_WHISPER_MODEL").unwrap_or_else(|| "base".into()),

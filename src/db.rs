@@ -234,6 +234,63 @@ impl Db {
         })
     }
 
+    /// Stores a conversation's opening unless it has one already; `None`
+    /// when another request stored it first (the unique index on openings
+    /// decides, across processes too).
+    pub async fn insert_opening(
+        &self,
+        conversation_id: i64,
+        content: &str,
+        translation: Option<&str>,
+    ) -> Result<Option<Message>> {
+        let now = now_ms();
+        let opening = match self.backend {
+            Backend::Sqlite => "1",
+            Backend::Postgres => "TRUE",
+        };
+        let sql = format!(
+            "INSERT INTO messages (conversation_id, role, content, translation, created_at, opening) \
+             VALUES ($1, 'assistant', $2, $3, $4, {opening}) ON CONFLICT DO NOTHING RETURNING id"
+        );
+        let row = sqlx::query(&sql)
+            .bind(conversation_id)
+            .bind(content)
+            .bind(translation)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            Ok(Message {
+                id: row.try_get("id")?,
+                conversation_id,
+                role: Role::Assistant,
+                content: content.to_string(),
+                translation: translation.map(str::to_string),
+                corrected_text: None,
+                corrections: None,
+                created_at: now,
+            })
+        })
+        .transpose()
+    }
+
+    /// The conversation's first tutor message: its opening.
+    pub async fn first_tutor_message(&self, conversation_id: i64) -> Result<Option<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY id LIMIT 1"
+        );
+        let row = sqlx::query(&sql)
+            .bind(conversation_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    /// The conversation's last message, if any.
+    pub async fn last_message(&self, conversation_id: i64) -> Result<Option<Message>> {
+        Ok(self.recent_messages(conversation_id, 1).await?.pop())
+    }
+
     /// Attaches corrections to a stored learner message.
     pub async fn set_corrections(
         &self,

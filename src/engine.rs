@@ -32,9 +32,16 @@ struct Inner {
     db: Db,
     llm: Llm,
     perf: Arc<PerfStore>,
+    /// One opening request per conversation at a time.
+    openings: KeyedLocks,
+    /// One learner message stored per conversation at a time.
+    saves: KeyedLocks,
     /// The Whisper model, loaded on first use or by the warm-up.
     #[cfg(feature = "stt")]
     stt: tokio::sync::OnceCell<Arc<crate::stt::Stt>>,
+    /// Decode-and-transcribe jobs running and waiting.
+    #[cfg(feature = "stt")]
+    speech_slots: crate::stt::slots::Slots,
 }
 
 #[cfg(feature = "stt")]
@@ -94,14 +101,21 @@ impl Engine {
         let db = Db::connect(&config.database_url, config.db_max_connections).await?;
         let llm = Llm::from_config(&config.llm)?;
         let perf = Arc::new(PerfStore::new(config.perf_buffer));
+        #[cfg(feature = "stt")]
+        let speech_slots =
+            crate::stt::slots::Slots::new(config.stt.max_concurrent, config.stt.max_queue);
         Ok(Engine {
             inner: Arc::new(Inner {
                 config,
                 db,
                 llm,
                 perf,
+                openings: KeyedLocks::default(),
+                saves: KeyedLocks::default(),
                 #[cfg(feature = "stt")]
                 stt: Default::default(),
+                #[cfg(feature = "stt")]
+                speech_slots,
             }),
         })
     }
@@ -264,15 +278,11 @@ impl Engine {
                 ),
             ));
         }
-        // The opening is the conversation's first tutor message, not its latest.
-        let existing = self.inner.db.messages(conversation_id).await?;
-        if let Some(first) = existing.into_iter().find(|m| m.role == Role::Assistant) {
-            return Ok(InitialMessageResponse {
-                assistant_message: first.content,
-                translation: first.translation,
-                corrections: None,
-                message_id: first.id,
-            });
+        // Concurrent first requests in this process wait for one another;
+        // across processes the unique index on openings keeps one.
+        let _turn = self.inner.openings.lock(conversation_id).await;
+        if let Some(first) = self.inner.db.first_tutor_message(conversation_id).await? {
+            return Ok(Self::opening_response(first));
         }
         let topic = topic(&conversation.topic_id).ok_or_else(|| {
             Error::Internal(format!(
@@ -295,20 +305,31 @@ impl Engine {
         let (message, translation) = prompts::parse_opening(&raw);
         let stored = perf_timed!(
             "initial_message.save",
-            self.inner.db.insert_message(NewMessage {
-                conversation_id,
-                role: Role::Assistant,
-                content: &message,
-                translation: translation.as_deref(),
-            })
+            self.inner
+                .db
+                .insert_opening(conversation_id, &message, translation.as_deref())
         )
         .await?;
-        Ok(InitialMessageResponse {
-            assistant_message: message,
-            translation,
+        let stored = match stored {
+            Some(m) => m,
+            // Another process stored its opening first: that one is the opening.
+            None => self
+                .inner
+                .db
+                .first_tutor_message(conversation_id)
+                .await?
+                .ok_or_else(|| Error::Internal("the stored opening vanished".into()))?,
+        };
+        Ok(Self::opening_response(stored))
+    }
+
+    fn opening_response(m: Message) -> InitialMessageResponse {
+        InitialMessageResponse {
+            assistant_message: m.content,
+            translation: m.translation,
             corrections: None,
-            message_id: stored.id,
-        })
+            message_id: m.id,
+        }
     }
 
     /// Validates and stores the learner's message before any LLM call
@@ -332,15 +353,31 @@ impl Engine {
         }
         let conversation = self.conversation(conversation_id).await?;
         Self::check_matches(&conversation, language, level)?;
-        let message = perf_timed!(
-            "chat.save_user_message",
-            self.inner.db.insert_message(NewMessage {
-                conversation_id,
-                role: Role::User,
-                content: text,
-                translation: None,
-            })
-        )
+        let message = perf_timed!("chat.save_user_message", async {
+            // A retry after a failed or lost reply (the last message is this
+            // same text, still unanswered) answers the stored message instead
+            // of storing a copy. Sends to one conversation take turns here, so
+            // a double click cannot store it twice either.
+            let _turn = self.inner.saves.lock(conversation_id).await;
+            if let Some(last) = self.inner.db.last_message(conversation_id).await? {
+                if last.role == Role::User && last.content == text {
+                    tracing::info!(
+                        message_id = last.id,
+                        "same unanswered message again: answering the stored one"
+                    );
+                    return Ok(last);
+                }
+            }
+            self.inner
+                .db
+                .insert_message(NewMessage {
+                    conversation_id,
+                    role: Role::User,
+                    content: text,
+                    translation: None,
+                })
+                .await
+        })
         .await?;
         Ok((conversation, message))
     }
@@ -429,9 +466,8 @@ impl Engine {
         .await
     }
 
-    /// One chat turn: store the learner's message, then correct it and
-    /// generate the reply concurrently, so the learner waits for the slower
-    /// of the two, not their sum.
+    /// One chat turn: store the learner's message (before any LLM call, so a
+    /// failing model loses nothing), then [`Engine::answer`] it.
     pub async fn chat(
         &self,
         conversation_id: i64,
@@ -444,6 +480,26 @@ impl Engine {
         let (conversation, message) = self
             .save_user_message(conversation_id, user_message, language, level)
             .await?;
+        // Once the learner's message is stored, the turn runs to its end in a
+        // task of its own: a client that disconnects (a closed tab, a proxy's
+        // timeout) still finds the reply stored when it comes back.
+        let engine = self.clone();
+        crate::perf::spawn_in_request(
+            async move { engine.answer(conversation, message, prefs).await },
+        )
+        .await
+        .map_err(|e| Error::Internal(format!("chat task failed: {e}")))?
+    }
+
+    /// Corrects a stored learner message and generates the reply
+    /// concurrently, so the learner waits for the slower of the two, not
+    /// their sum; stores the reply.
+    async fn answer(
+        &self,
+        conversation: Conversation,
+        message: Message,
+        prefs: Prefs,
+    ) -> Result<ChatResponse> {
         let request = self.reply_request(&conversation).await?;
         let reply = perf_timed!(
             INFO,
@@ -453,7 +509,7 @@ impl Engine {
         let ((corrected_text, corrections), reply) =
             tokio::join!(self.correct(&conversation, &message, prefs), reply);
         let reply = reply?;
-        let stored = self.save_reply(conversation_id, &reply).await?;
+        let stored = self.save_reply(conversation.id, &reply).await?;
         Ok(ChatResponse {
             assistant_message: stored.content,
             translation: None,
@@ -652,6 +708,50 @@ impl Engine {
         ComponentHealth {
             status: "unavailable".into(),
             detail: "built without the `stt` feature".into(),
+        }
+    }
+}
+
+/// Async locks by key (a conversation id), made on first use and dropped
+/// when their last holder is done, so the map holds only keys in use.
+#[derive(Default)]
+struct KeyedLocks(std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>);
+
+/// A held [`KeyedLocks`] lock; forgets the key when it is the last user.
+struct KeyedGuard<'a> {
+    locks: &'a KeyedLocks,
+    key: i64,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl KeyedLocks {
+    async fn lock(&self, key: i64) -> KeyedGuard<'_> {
+        let lock = {
+            let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+            // A waiter that was cancelled leaves its key behind: sweep now and then.
+            if map.len() > 64 {
+                map.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            map.entry(key).or_default().clone()
+        };
+        KeyedGuard {
+            locks: self,
+            key,
+            guard: Some(lock.lock_owned().await),
+        }
+    }
+}
+
+impl Drop for KeyedGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut map = self.locks.0.lock().unwrap_or_else(|p| p.into_inner());
+        // Only the map's own reference is left: nobody holds or waits.
+        if map
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            map.remove(&self.key);
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The Babblr server: wiring of the engine, the Leptos app, the JSON routes
 //! and the layers. `main.rs` adds the command line.
 
+pub mod guard;
+pub mod listen;
 pub mod routes;
 pub mod stt_routes;
 
@@ -60,6 +62,10 @@ pub fn router(engine: Engine) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
+        .layer(middleware::from_fn_with_state(
+            guard::Guard::new(&config),
+            guard::middleware,
+        ))
         // Outside the limits, so their plain-text answers become JSON.
         .layer(middleware::from_fn(api_errors))
         .layer(middleware::from_fn_with_state(
@@ -93,81 +99,83 @@ pub fn router(engine: Engine) -> Router {
 
 /// Gives errors their real status and a JSON body: server functions answer
 /// every error with 500 and our `{error, message}` body, so the status is
-/// taken from the code; a body too large (413) or a request too slow (408)
-/// gets JSON instead of plain text.
+/// taken from the code; any other error answered in plain text (a body too
+/// large, a request too slow, an undecodable path, a broken multipart body,
+/// a method a route does not take) gets our JSON instead. Pages (HTML) stay.
 async fn api_errors(req: Request, next: Next) -> Response {
-    if let Some(err) = wrong_content_type(&req) {
-        return err.into_response();
-    }
+    let method = req.method().clone();
     let res = next.run(req).await;
-    if res.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(codes::PAYLOAD_TOO_LARGE, "The request body is too large.")
-            .into_response();
-    }
-    if res.status() == StatusCode::REQUEST_TIMEOUT {
-        return ApiError::new(
-            codes::REQUEST_TIMEOUT,
-            "The request took too long and was stopped.",
-        )
-        .into_response();
-    }
-    if !res
+    let status = res.status();
+    if res
         .headers()
         .contains_key(server_fn::error::SERVER_FN_ERROR_HEADER)
     {
+        let (mut parts, body) = res.into_parts();
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
+            parts.status = StatusCode::from_u16(status_for(&err.error))
+                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let (mut parts, body) = res.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
-        parts.status = StatusCode::from_u16(status_for(&err.error))
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    }
-    Response::from_parts(parts, Body::from(bytes))
-}
-
-/// A POST whose body is declared as something other than JSON gets 415:
-/// every POST body this API takes is JSON, but the speech upload, which is
-/// multipart.
-fn wrong_content_type(req: &Request) -> Option<ApiError> {
-    if req.method() != Method::POST {
-        return None;
-    }
-    let upload = req.uri().path() == "/stt/transcribe";
-    let ct = match req.headers().get(http::header::CONTENT_TYPE) {
-        Some(ct) => ct.to_str().unwrap_or(""),
-        None if upload => "",
-        None => return None,
-    };
-    let mime = ct
-        .split(';')
-        .next()
+    let kind = res
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .trim()
         .to_ascii_lowercase();
-    if upload {
-        return (mime != "multipart/form-data").then(|| {
-            ApiError::new(
-                codes::UNSUPPORTED_MEDIA_TYPE,
-                format!("send the recording as multipart/form-data with a field named 'audio', not '{mime}'"),
-            )
-        });
+    if kind.starts_with("application/json") || kind.starts_with("text/html") {
+        return res;
     }
-    (mime != "application/json" && !mime.ends_with("+json")).then(|| {
-        ApiError::new(
-            codes::UNSUPPORTED_MEDIA_TYPE,
-            format!("expected a JSON body (Content-Type: application/json), got '{mime}'"),
-        )
-    })
+    // The status stays what the handler said; the body becomes ours.
+    let mut json = plain_error(status, &method).into_response();
+    *json.status_mut() = status;
+    for (name, value) in res.headers() {
+        if name != http::header::CONTENT_TYPE && name != http::header::CONTENT_LENGTH {
+            json.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    json
 }
 
-/// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
+/// Our error for a plain-text error answer, by its status: the text itself
+/// is framework wording (Rust type names and all), so it is not passed on.
+fn plain_error(status: StatusCode, method: &Method) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(codes::PAYLOAD_TOO_LARGE, "The request body is too large.")
+        }
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(
+            codes::REQUEST_TIMEOUT,
+            "The request took too long and was stopped.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            codes::METHOD_NOT_ALLOWED,
+            format!("This address does not take {method} requests."),
+        ),
+        StatusCode::NOT_FOUND => ApiError::new(codes::NOT_FOUND, "Nothing is at this address."),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            codes::UNSUPPORTED_MEDIA_TYPE,
+            "The body's Content-Type is not one this address reads.",
+        ),
+        s if s.is_server_error() => ApiError::new(codes::INTERNAL, "An internal error occurred."),
+        _ => ApiError::new(
+            codes::INVALID_REQUEST,
+            "The request could not be read: check the URL's encoding, the headers and the body's framing.",
+        ),
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, letting requests in flight finish, with
+/// the connection limits of [`listen`].
 pub async fn serve(engine: Engine, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(engine).into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let limits = engine.config().connections;
+    listen::serve(listener, router(engine), limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

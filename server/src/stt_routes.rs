@@ -82,8 +82,7 @@ async fn list_models(State(engine): State<Engine>) -> Response {
     let c = &engine.config().stt;
     let current = models::resolve(&c.model, &c.model_dir).unwrap_or_default();
     Json(serde_json::json!({
-        "model_dir": c.model_dir.display().to_string(),
-        "current": c.model,
+        "current": models::display_name(&c.model),
         "models": models::list(&c.model_dir, &current),
     }))
     .into_response()

@@ -1,7 +1,8 @@
 //! `babblr models pull`: downloads against a stand-in model hub on loopback
 //! (it serves files the way Hugging Face does: `X-Linked-Etag` with the
-//! SHA-256, byte ranges), including a download cut short and resumed, and
-//! a file whose checksum does not match.
+//! SHA-256, byte ranges, 416 past the end), including a download cut short
+//! and resumed, a file whose checksum does not match the catalogue's, a hub
+//! that publishes no hash, one that stalls, and a part file already whole.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -16,10 +17,12 @@ use std::sync::Arc;
 /// The stand-in hub's behaviour.
 struct Hub {
     file: Vec<u8>,
-    /// The hash it publishes (the right one, or not).
-    published: String,
+    /// The hash it publishes (the right one, or not, or none).
+    published: Option<String>,
     /// Cut the first N responses off half-way.
     cut_first: usize,
+    /// Send half, then nothing more (without closing).
+    stall: bool,
     served: AtomicUsize,
     ranges_asked: AtomicUsize,
 }
@@ -32,6 +35,11 @@ async fn serve_file(
     if name != "ggml-tiny.bin" {
         return StatusCode::NOT_FOUND.into_response();
     }
+    let published = hub
+        .published
+        .as_ref()
+        .map(|h| format!("\"{h}\""))
+        .unwrap_or_default();
     let n = hub.served.fetch_add(1, Ordering::SeqCst);
     let start = headers
         .get("range")
@@ -42,6 +50,9 @@ async fn serve_file(
     if start > 0 {
         hub.ranges_asked.fetch_add(1, Ordering::SeqCst);
     }
+    if start >= hub.file.len() {
+        return StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+    }
     let body = hub.file[start..].to_vec();
     let len = body.len();
     let status = if start > 0 {
@@ -49,7 +60,11 @@ async fn serve_file(
     } else {
         StatusCode::OK
     };
-    let stream: Body = if n < hub.cut_first {
+    let stream: Body = if hub.stall {
+        let half = body[..len / 2].to_vec();
+        let first = futures::stream::iter([Ok::<_, std::io::Error>(half)]);
+        Body::from_stream(futures::StreamExt::chain(first, futures::stream::pending()))
+    } else if n < hub.cut_first {
         // Send half, then fail the body: the connection is cut.
         let half = body[..len / 2].to_vec();
         let pieces = vec![
@@ -70,7 +85,7 @@ async fn serve_file(
     (
         status,
         [
-            ("x-linked-etag", format!("\"{}\"", hub.published)),
+            ("x-linked-etag", published),
             ("content-length", len.to_string()),
         ],
         stream,
@@ -99,20 +114,51 @@ fn sha256(bytes: &[u8]) -> String {
     models::sha256_file(&p).unwrap()
 }
 
+fn hub(file: Vec<u8>, published: Option<String>) -> Hub {
+    Hub {
+        file,
+        published,
+        cut_first: 0,
+        stall: false,
+        served: AtomicUsize::new(0),
+        ranges_asked: AtomicUsize::new(0),
+    }
+}
+
+const QUICK: models::Download = models::Download {
+    progress: false,
+    read_timeout: std::time::Duration::from_secs(30),
+};
+
+/// The stand-in hub's file, checked against its own hash (the catalogue's
+/// hashes are for the real files).
+async fn fetch_tiny(
+    url: &str,
+    dir: &std::path::Path,
+    sha: &str,
+    opts: models::Download,
+) -> babblr::error::Result<std::path::PathBuf> {
+    models::download(
+        &format!("{url}/ggml-tiny.bin"),
+        &dir.join("ggml-tiny.bin"),
+        sha,
+        opts,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_cut_download_resumes_where_it_stopped_and_is_checked() {
     let bytes = file();
+    let sum = sha256(&bytes);
     let hub = Arc::new(Hub {
-        published: sha256(&bytes),
-        file: bytes.clone(),
         cut_first: 1,
-        served: AtomicUsize::new(0),
-        ranges_asked: AtomicUsize::new(0),
+        ..hub(bytes.clone(), Some(sum.clone()))
     });
     let url = spawn_hub(hub.clone()).await;
     let dir = tempfile::tempdir().unwrap();
 
-    let first = models::pull("tiny", dir.path(), &url, false).await;
+    let first = fetch_tiny(&url, dir.path(), &sum, QUICK).await;
     let err = first.unwrap_err().to_string();
     assert!(
         err.contains("run the same command again to resume"),
@@ -122,7 +168,7 @@ async fn a_cut_download_resumes_where_it_stopped_and_is_checked() {
     let kept = std::fs::metadata(&part).unwrap().len();
     assert!(kept > 0 && kept < bytes.len() as u64, "kept {kept} bytes");
 
-    let path = models::pull("tiny", dir.path(), &url, false).await.unwrap();
+    let path = fetch_tiny(&url, dir.path(), &sum, QUICK).await.unwrap();
     assert_eq!(path, dir.path().join("ggml-tiny.bin"));
     assert_eq!(
         std::fs::read(&path).unwrap(),
@@ -138,14 +184,30 @@ async fn a_cut_download_resumes_where_it_stopped_and_is_checked() {
 }
 
 #[tokio::test]
-async fn a_file_that_does_not_match_the_published_hash_is_thrown_away() {
-    let hub = Arc::new(Hub {
-        published: "0".repeat(64),
-        file: file(),
-        cut_first: 0,
-        served: AtomicUsize::new(0),
-        ranges_asked: AtomicUsize::new(0),
-    });
+async fn a_file_that_does_not_match_the_catalogue_is_thrown_away() {
+    // The hub publishes the garbage file's own hash: only the catalogue's counts.
+    let garbage = file();
+    let hub = Arc::new(hub(garbage.clone(), Some(sha256(&garbage))));
+    let url = spawn_hub(hub).await;
+    let dir = tempfile::tempdir().unwrap();
+    let err = models::pull("tiny", dir.path(), &url, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("different file"), "{err}");
+    assert!(!dir.path().join("ggml-tiny.bin").exists());
+
+    let err = models::pull("enormous", dir.path(), &url, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown Whisper model"), "{err}");
+}
+
+#[tokio::test]
+async fn a_hub_that_publishes_no_hash_cannot_plant_a_file() {
+    // Regression: with no hash from the hub, a garbage file was saved as the model.
+    let hub = Arc::new(hub(file(), None));
     let url = spawn_hub(hub).await;
     let dir = tempfile::tempdir().unwrap();
     let err = models::pull("tiny", dir.path(), &url, false)
@@ -155,12 +217,86 @@ async fn a_file_that_does_not_match_the_published_hash_is_thrown_away() {
     assert!(err.contains("checksum mismatch"), "{err}");
     assert!(!dir.path().join("ggml-tiny.bin").exists());
     assert!(!dir.path().join("ggml-tiny.bin.part").exists());
+}
 
-    let err = models::pull("enormous", dir.path(), &url, false)
+#[tokio::test]
+async fn paths_and_file_names_are_not_model_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "../evil",
+        "x/ggml-tiny",
+        "ggml-tiny.bin",
+        "tiny.bin",
+        "/etc/passwd",
+    ] {
+        let err = models::pull(name, dir.path(), "http://127.0.0.1:9", false)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown Whisper model"), "{name}: {err}");
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_stalled_hub_times_out_and_the_part_resumes() {
+    // Regression: only a connect timeout, so a hub that stopped sending hung forever.
+    let bytes = file();
+    let sum = sha256(&bytes);
+    let stalling = Arc::new(Hub {
+        stall: true,
+        ..hub(bytes.clone(), Some(sum.clone()))
+    });
+    let url = spawn_hub(stalling).await;
+    let dir = tempfile::tempdir().unwrap();
+    let short = models::Download {
+        progress: false,
+        read_timeout: std::time::Duration::from_millis(500),
+    };
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        fetch_tiny(&url, dir.path(), &sum, short),
+    )
+    .await
+    .expect("gave up on the stalled hub")
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("stalled"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let healthy = Arc::new(hub(bytes.clone(), Some(sum.clone())));
+    let url = spawn_hub(healthy.clone()).await;
+    let path = fetch_tiny(&url, dir.path(), &sum, QUICK).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), bytes);
+    assert_eq!(healthy.ranges_asked.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_part_that_is_already_whole_is_checked_and_kept() {
+    // Regression: a complete `.part` got 416 from the hub forever.
+    let bytes = file();
+    let sum = sha256(&bytes);
+    let hub = Arc::new(hub(bytes.clone(), Some(sum.clone())));
+    let url = spawn_hub(hub.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ggml-tiny.bin.part"), &bytes).unwrap();
+    let path = fetch_tiny(&url, dir.path(), &sum, QUICK).await.unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert!(!dir.path().join("ggml-tiny.bin.part").exists());
+
+    // A whole-sized part with the wrong bytes is thrown away, not kept.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(
+        dir.path().join("ggml-tiny.bin.part"),
+        vec![0u8; bytes.len()],
+    )
+    .unwrap();
+    let err = fetch_tiny(&url, dir.path(), &sum, QUICK)
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("unknown Whisper model"), "{err}");
+    assert!(err.contains("checksum mismatch"), "{err}");
+    assert!(!dir.path().join("ggml-tiny.bin.part").exists());
 }
 
 #[test]

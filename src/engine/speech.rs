@@ -89,16 +89,25 @@ impl Engine {
             max_bytes: c.max_upload_bytes,
             max_seconds: c.max_seconds,
         };
-        let span = perf_span!("stt.decode_audio");
-        let decoded = tokio::task::spawn_blocking(move || {
-            let _t = span.entered();
-            audio::decode(&bytes, limits)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("decoding task failed: {e}")))??;
-        let stt = self.stt().await?;
-        let heard = stt
-            .transcribe(decoded.samples, language.map(|l| l.iso().to_string()))
+        // Decoding counts inside the speech slots: a burst of uploads decodes
+        // a few at a time, never all at once.
+        let engine = self.clone();
+        let iso = language.map(|l| l.iso().to_string());
+        let (decoded_seconds, heard) = self
+            .inner
+            .speech_slots
+            .run(async move {
+                let span = perf_span!("stt.decode_audio");
+                let decoded = tokio::task::spawn_blocking(move || {
+                    let _t = span.entered();
+                    audio::decode(&bytes, limits)
+                })
+                .await
+                .map_err(|e| Error::Internal(format!("decoding task failed: {e}")))??;
+                let stt = engine.stt().await?;
+                let heard = stt.transcribe(decoded.samples, iso).await?;
+                Ok((decoded.duration, heard))
+            })
             .await?;
         if heard.text.is_empty() {
             return Err(Error::invalid(
@@ -114,7 +123,7 @@ impl Engine {
             corrections: word_changes(&heard.text, &corrected_text),
             text: heard.text,
             language: heard.language,
-            duration: (decoded.duration * 100.0).round() / 100.0,
+            duration: (decoded_seconds * 100.0).round() / 100.0,
             corrected_text,
         })
     }
@@ -145,30 +154,36 @@ impl Engine {
         }
     }
 
-    /// The speech part of `/health`.
+    /// The speech part of `/health`: the model's name, never its path.
     pub(super) fn speech_health(&self) -> ComponentHealth {
         let c = &self.inner.config.stt;
+        let name = models::display_name(&c.model);
+        let load = self.inner.speech_slots.load();
         if let Some(stt) = self.inner.stt.get() {
             return ComponentHealth {
                 status: "ok".into(),
                 detail: format!(
-                    "whisper model {} loaded, {} thread(s)",
-                    stt.whisper().path.display(),
-                    stt.whisper().threads
+                    "whisper model {name} loaded, {} thread(s); {} transcribing, {} waiting",
+                    stt.whisper().threads,
+                    load.running,
+                    load.waiting
                 ),
             };
         }
         match models::resolve(&c.model, &c.model_dir) {
             Ok(p) if p.is_file() => ComponentHealth {
                 status: "ok".into(),
-                detail: format!("whisper model {} (loads on first use)", p.display()),
+                detail: format!("whisper model {name} (loads on first use)"),
             },
-            Ok(p) => ComponentHealth {
+            Ok(_) => ComponentHealth {
                 status: "unavailable".into(),
                 detail: format!(
-                    "no whisper model at {}; run `babblr models pull {}`",
-                    p.display(),
-                    c.model
+                    "whisper model {name} is not downloaded; run `babblr models pull {}`",
+                    if models::known(&c.model).is_some() {
+                        c.model.as_str()
+                    } else {
+                        "base"
+                    }
                 ),
             },
             Err(e) => ComponentHealth {

@@ -36,8 +36,8 @@ pub async fn middleware(State(store): State<Arc<PerfStore>>, req: Request, next:
         .map(|d| d.as_secs_f64() * 1000.0)
         .unwrap_or(0.0);
     let request_id = request_id(req.headers());
-    let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
+    let method = method_label(req.method()).to_string();
+    let path = cut_path(req.uri().path());
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -78,6 +78,40 @@ pub async fn middleware(State(store): State<Arc<PerfStore>>, req: Request, next:
             completion: Some(completion),
         })
     })
+}
+
+/// Longest path kept in log lines and the perf record, in bytes.
+const MAX_PATH: usize = 200;
+
+/// A method as a metric label: the standard ones by name, every other one as
+/// `OTHER`, so a client inventing methods cannot add series to `/metrics`.
+fn method_label(method: &http::Method) -> &'static str {
+    use http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::DELETE => "DELETE",
+        M::PATCH => "PATCH",
+        M::HEAD => "HEAD",
+        M::OPTIONS => "OPTIONS",
+        M::CONNECT => "CONNECT",
+        M::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// A path cut to [`MAX_PATH`] bytes (at a character boundary, marked `…`),
+/// so 60 kB URLs do not make 60 kB log lines and perf records.
+fn cut_path(path: &str) -> String {
+    if path.len() <= MAX_PATH {
+        return path.to_string();
+    }
+    let mut end = MAX_PATH;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &path[..end])
 }
 
 /// Takes a well-formed incoming id, or makes one.
@@ -239,6 +273,18 @@ mod tests {
             server_timing(2856.344, &spans),
             "total;dur=2856.34, chat.correct_text;dur=456.78"
         );
+    }
+
+    #[test]
+    fn odd_methods_and_long_paths_are_bounded() {
+        assert_eq!(method_label(&http::Method::GET), "GET");
+        let invented = http::Method::from_bytes(&[b'X'; 8000]).unwrap();
+        assert_eq!(method_label(&invented), "OTHER");
+        let long = "/é".repeat(30_000);
+        let cut = cut_path(&long);
+        assert!(cut.len() <= MAX_PATH + "…".len(), "{}", cut.len());
+        assert!(cut.ends_with('…'));
+        assert_eq!(cut_path("/conversations/1"), "/conversations/1");
     }
 
     #[test]

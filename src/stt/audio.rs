@@ -86,7 +86,17 @@ fn sniff(bytes: &[u8]) -> std::result::Result<Format, String> {
     Err("this is not an audio format Babblr reads; send WAV, MP3, FLAC or Ogg/Vorbis".into())
 }
 
-/// Decodes an upload to 16 kHz mono, enforcing `limits`.
+/// Sample rates accepted, in Hz: from telephone audio to studio audio. A
+/// header outside this range is a damaged or hostile file, and a rate with no
+/// small common factor with 16 kHz would make the FFT resampler huge (a 2 kB
+/// upload claiming 4,294,967,291 Hz once asked for 17 GB).
+pub const RATES: std::ops::RangeInclusive<u32> = 8_000..=192_000;
+/// Channels accepted (7.1 surround is the most any recorder makes).
+pub const MAX_CHANNELS: u16 = 8;
+
+/// Decodes an upload to 16 kHz mono, enforcing `limits`. Memory is bounded
+/// by the limits: samples are down-mixed as they are read, so at most
+/// `max_seconds` × 192 kHz mono samples are ever held.
 pub fn decode(bytes: &[u8], limits: AudioLimits) -> Result<Decoded> {
     if bytes.is_empty() {
         return Err(Error::invalid("audio", "the upload is empty (0 bytes)"));
@@ -99,14 +109,17 @@ pub fn decode(bytes: &[u8], limits: AudioLimits) -> Result<Decoded> {
         )));
     }
     let format = sniff(bytes).map_err(Error::UnsupportedMedia)?;
-    let (channels, rate, interleaved) = match format {
+    let Mono {
+        channels,
+        rate,
+        samples: mono,
+    } = match format {
         Format::Wav => read_wav(bytes, limits)?,
         _ => read_compressed(bytes, limits)?,
     };
-    if interleaved.is_empty() || rate == 0 || channels == 0 {
+    if mono.is_empty() {
         return Err(Error::invalid("audio", "the file holds no audio samples"));
     }
-    let mono = downmix(&interleaved, channels as usize);
     let duration = mono.len() as f64 / rate as f64;
     check_length(duration, limits)?;
     let samples = resample(&mono, rate, WHISPER_RATE)?;
@@ -130,6 +143,34 @@ pub fn decode(bytes: &[u8], limits: AudioLimits) -> Result<Decoded> {
     })
 }
 
+/// A clip down-mixed to one channel, at its own rate.
+struct Mono {
+    channels: u16,
+    rate: u32,
+    samples: Vec<f32>,
+}
+
+/// Checks a rate and channel count against what real audio uses.
+fn check_format(rate: u32, channels: u16) -> Result<()> {
+    if !RATES.contains(&rate) {
+        return Err(Error::invalid(
+            "audio",
+            format!(
+                "a sample rate of {rate} Hz is not supported; send {}-{} Hz audio",
+                RATES.start(),
+                RATES.end()
+            ),
+        ));
+    }
+    if channels == 0 || channels > MAX_CHANNELS {
+        return Err(Error::invalid(
+            "audio",
+            format!("{channels} channels is not supported; send 1 to {MAX_CHANNELS} channels"),
+        ));
+    }
+    Ok(())
+}
+
 fn check_length(seconds: f64, limits: AudioLimits) -> Result<()> {
     if seconds > limits.max_seconds {
         return Err(Error::invalid(
@@ -143,8 +184,38 @@ fn check_length(seconds: f64, limits: AudioLimits) -> Result<()> {
     Ok(())
 }
 
-/// WAV of any integer depth up to 32 bits, or 32-bit float.
-fn read_wav(bytes: &[u8], limits: AudioLimits) -> Result<(u16, u32, Vec<f32>)> {
+/// Sums interleaved samples into mono frames as they arrive.
+struct Downmix {
+    channels: usize,
+    sum: f32,
+    seen: usize,
+    out: Vec<f32>,
+}
+
+impl Downmix {
+    fn new(channels: u16) -> Self {
+        Downmix {
+            channels: channels.max(1) as usize,
+            sum: 0.0,
+            seen: 0,
+            out: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sample: f32) {
+        self.sum += sample;
+        self.seen += 1;
+        if self.seen == self.channels {
+            self.out.push(self.sum / self.channels as f32);
+            self.sum = 0.0;
+            self.seen = 0;
+        }
+    }
+}
+
+/// WAV of 8/16/24/32-bit integers or 32-bit floats. The header's rate,
+/// channels, depth and declared length are checked before any sample is read.
+fn read_wav(bytes: &[u8], limits: AudioLimits) -> Result<Mono> {
     let damaged = |e: hound::Error| {
         Error::invalid(
             "audio",
@@ -153,28 +224,45 @@ fn read_wav(bytes: &[u8], limits: AudioLimits) -> Result<(u16, u32, Vec<f32>)> {
     };
     let reader = hound::WavReader::new(Cursor::new(bytes)).map_err(damaged)?;
     let spec = reader.spec();
-    if spec.sample_rate == 0 || spec.channels == 0 {
+    check_format(spec.sample_rate, spec.channels)?;
+    let depth_ok = match spec.sample_format {
+        hound::SampleFormat::Float => spec.bits_per_sample == 32,
+        hound::SampleFormat::Int => matches!(spec.bits_per_sample, 8 | 16 | 24 | 32),
+    };
+    if !depth_ok {
         return Err(Error::invalid(
             "audio",
-            "the WAV header has no rate or channels",
+            format!(
+                "{}-bit WAV samples are not supported; send 8, 16, 24 or 32-bit integer or 32-bit float",
+                spec.bits_per_sample
+            ),
         ));
     }
     check_length(reader.duration() as f64 / spec.sample_rate as f64, limits)?;
-    let samples: std::result::Result<Vec<f32>, hound::Error> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.into_samples::<f32>().collect(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
-            reader
-                .into_samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect()
+    let mut mono = Downmix::new(spec.channels);
+    match spec.sample_format {
+        hound::SampleFormat::Float => {
+            for s in reader.into_samples::<f32>() {
+                mono.push(s.map_err(damaged)?);
+            }
         }
-    };
-    Ok((spec.channels, spec.sample_rate, samples.map_err(damaged)?))
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
+            for s in reader.into_samples::<i32>() {
+                mono.push(s.map_err(damaged)? as f32 * scale);
+            }
+        }
+    }
+    Ok(Mono {
+        channels: spec.channels,
+        rate: spec.sample_rate,
+        samples: mono.out,
+    })
 }
 
-/// MP3, FLAC and Ogg/Vorbis through symphonia.
-fn read_compressed(bytes: &[u8], limits: AudioLimits) -> Result<(u16, u32, Vec<f32>)> {
+/// MP3, FLAC and Ogg/Vorbis through symphonia. Every decoded packet's rate
+/// and channels are checked, and the clip's length after each packet.
+fn read_compressed(bytes: &[u8], limits: AudioLimits) -> Result<Mono> {
     use symphonia::core::audio::SampleBuffer;
     use symphonia::core::codecs::DecoderOptions;
     use symphonia::core::errors::Error as SymError;
@@ -208,16 +296,17 @@ fn read_compressed(bytes: &[u8], limits: AudioLimits) -> Result<(u16, u32, Vec<f
         .default_track()
         .ok_or_else(|| Error::invalid("audio", "the file has no audio track"))?;
     let track_id = track.id;
+    if let (Some(rate), Some(channels)) =
+        (track.codec_params.sample_rate, track.codec_params.channels)
+    {
+        check_format(rate, channels.count() as u16)?;
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| Error::UnsupportedMedia(format!("unsupported audio codec ({e})")))?;
-    let mut rate = track.codec_params.sample_rate.unwrap_or(0);
-    let mut channels = track
-        .codec_params
-        .channels
-        .map(|c| c.count() as u16)
-        .unwrap_or(0);
-    let mut out: Vec<f32> = Vec::new();
+    let mut layout: Option<(u32, u16)> = None;
+    let mut mono = Downmix::new(1);
+    let mut buf: Option<SampleBuffer<f32>> = None;
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
@@ -235,27 +324,41 @@ fn read_compressed(bytes: &[u8], limits: AudioLimits) -> Result<(u16, u32, Vec<f
             Err(e) => return Err(damaged(e)),
         };
         let spec = *decoded.spec();
-        rate = spec.rate;
-        channels = spec.channels.count() as u16;
-        let mut buf = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
-        buf.copy_interleaved_ref(decoded);
-        out.extend_from_slice(buf.samples());
-        if rate > 0 && channels > 0 {
-            check_length(out.len() as f64 / channels as f64 / rate as f64, limits)?;
+        let here = (spec.rate, spec.channels.count() as u16);
+        match layout {
+            None => {
+                check_format(here.0, here.1)?;
+                layout = Some(here);
+                mono = Downmix::new(here.1);
+            }
+            Some(first) if first != here => {
+                return Err(Error::invalid(
+                    "audio",
+                    "the sample rate or channel count changes inside the file",
+                ))
+            }
+            Some(_) => {}
         }
+        let need = decoded.capacity() as u64;
+        if buf
+            .as_ref()
+            .is_none_or(|b| (b.capacity() as u64) < need * here.1 as u64)
+        {
+            buf = Some(SampleBuffer::<f32>::new(need, spec));
+        }
+        let b = buf.as_mut().expect("just made");
+        b.copy_interleaved_ref(decoded);
+        for s in b.samples() {
+            mono.push(*s);
+        }
+        check_length(mono.out.len() as f64 / here.0 as f64, limits)?;
     }
-    Ok((channels, rate, out))
-}
-
-/// Averages the channels of interleaved samples.
-fn downmix(interleaved: &[f32], channels: usize) -> Vec<f32> {
-    if channels == 1 {
-        return interleaved.to_vec();
-    }
-    interleaved
-        .chunks_exact(channels)
-        .map(|frame| frame.iter().sum::<f32>() / channels as f32)
-        .collect()
+    let (rate, channels) = layout.unwrap_or((WHISPER_RATE, 1));
+    Ok(Mono {
+        channels,
+        rate,
+        samples: mono.out,
+    })
 }
 
 /// Resamples mono audio from `from` Hz to `to` Hz (band-limited, FFT based).
@@ -282,9 +385,15 @@ pub fn resample(mono: &[f32], from: u32, to: u32) -> Result<Vec<f32>> {
         pos += need;
     }
     // The tail, then zeros until the resampler's delay has come out too.
-    let tail = resampler
-        .process_partial(Some(&[&mono[pos..]]), None)
-        .map_err(|e| failed(&e))?;
+    // (An empty tail is passed as none: rubato refuses an empty buffer, which
+    // failed every clip whose length was a whole number of chunks.)
+    let rest = &mono[pos..];
+    let tail = if rest.is_empty() {
+        resampler.process_partial::<&[f32]>(None, None)
+    } else {
+        resampler.process_partial(Some(&[rest]), None)
+    }
+    .map_err(|e| failed(&e))?;
     out.extend_from_slice(&tail[0]);
     while out.len() < expected + delay {
         let flushed = resampler
@@ -386,6 +495,79 @@ mod tests {
                 "{rate} Hz: RMS {level}"
             );
         }
+    }
+
+    /// A WAV header saying anything at all, followed by `data` bytes.
+    fn raw_wav(rate: u32, channels: u16, bits: u16, declared: u32, data: &[u8]) -> Vec<u8> {
+        let block = channels.wrapping_mul(bits / 8);
+        let mut v = Vec::new();
+        v.extend_from_slice(b"RIFF");
+        v.extend_from_slice(&(36 + declared).to_le_bytes());
+        v.extend_from_slice(b"WAVEfmt ");
+        v.extend_from_slice(&16u32.to_le_bytes());
+        v.extend_from_slice(&1u16.to_le_bytes());
+        v.extend_from_slice(&channels.to_le_bytes());
+        v.extend_from_slice(&rate.to_le_bytes());
+        v.extend_from_slice(&rate.wrapping_mul(block as u32).to_le_bytes());
+        v.extend_from_slice(&block.to_le_bytes());
+        v.extend_from_slice(&bits.to_le_bytes());
+        v.extend_from_slice(b"data");
+        v.extend_from_slice(&declared.to_le_bytes());
+        v.extend_from_slice(data);
+        v
+    }
+
+    #[test]
+    fn hostile_headers_are_refused_before_any_work() {
+        // Regression: a 2 kB upload claiming 4,294,967,291 Hz made the
+        // resampler ask for 17 GB and aborted the process.
+        let noise: Vec<u8> = (0..2000u32).map(|i| (i * 37 % 251) as u8).collect();
+        let limits = AudioLimits::default();
+        let cases = [
+            (4_294_967_291, 1, 16, 2000, "sample rate"),
+            (20_000_003, 1, 16, 2000, "sample rate"),
+            (7, 1, 16, 2000, "sample rate"),
+            (16_000, 65_535, 16, 2000, "channels"),
+            (16_000, 1, 12, 2000, "bit"),
+            // A declared length of 4 GB in a 2 kB file.
+            (16_000, 1, 16, u32::MAX - 64, "limit is"),
+        ];
+        for (rate, channels, bits, declared, says) in cases {
+            let started = std::time::Instant::now();
+            let e = decode(&raw_wav(rate, channels, bits, declared, &noise), limits)
+                .unwrap_err()
+                .to_api();
+            assert_eq!(e.error, "validation_error", "{rate} Hz: {}", e.message);
+            // hound refuses some of these itself ("damaged"); either way, a 422.
+            assert!(
+                e.message.contains(says) || e.message.contains("damaged"),
+                "{rate} Hz: {}",
+                e.message
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{rate} Hz took {:?}",
+                started.elapsed()
+            );
+        }
+    }
+
+    #[test]
+    fn an_odd_rate_inside_the_range_still_decodes() {
+        // 191,999 Hz shares no factor with 16 kHz: the largest FFT allowed.
+        let rate = 191_999;
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let d = decode(&wav(spec, &tone(rate, 1.0, 440.0)), AudioLimits::default()).unwrap();
+        assert!(
+            (d.samples.len() as i64 - 16_000).abs() <= 1,
+            "{}",
+            d.samples.len()
+        );
     }
 
     #[test]

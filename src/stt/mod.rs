@@ -1,23 +1,22 @@
 //! Speech to text with whisper.cpp (through whisper-rs).
 //!
 //! One model is loaded once and shared; each transcription gets its own
-//! whisper state on tokio's blocking pool. A semaphore bounds how many run at
-//! once and a counter bounds how many may wait: past that a request gets
-//! 503 `stt_busy` at once rather than a minute in a queue.
+//! whisper state on tokio's blocking pool.
 //!
 //! - [`audio`]: uploads to 16 kHz mono, with the limits and errors.
 //! - [`models`]: model names, files, and `babblr models pull`.
+//! - [`slots`]: how many decode-and-transcribe jobs run and wait; past that
+//!   a request gets 503 `stt_busy` at once rather than a minute in a queue.
 
 pub mod audio;
 pub mod models;
+pub mod slots;
 
 use crate::api::{SttBackend, SttLanguage};
 use crate::config::SttConfig;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters};
 
 /// What whisper heard.
@@ -41,19 +40,20 @@ impl Whisper {
     /// Loads a model file (blocking: a second or so for `base`).
     pub fn load(path: PathBuf, threads: usize) -> Result<Whisper> {
         whisper_rs::install_logging_hooks();
+        // Messages name the file, never where it lives: they reach clients.
+        let shown = models::display_name(&path.to_string_lossy());
         if !path.is_file() {
             return Err(Error::SttUnavailable(format!(
-                "no Whisper model at {}; run `babblr models pull base` (or set BABBLR_WHISPER_MODEL to a model file)",
-                path.display()
+                "the Whisper model {shown} is not downloaded; run `babblr models pull base` (or set BABBLR_WHISPER_MODEL to a model file)"
             )));
         }
         let mut params = WhisperContextParameters::default();
         params.use_gpu(cfg!(feature = "cuda"));
         let ctx = WhisperContext::new_with_params(&path, params).map_err(
             |e| {
+                tracing::warn!(path = %path.display(), error = %e, "Whisper model failed to load");
                 Error::SttUnavailable(format!(
-                    "the Whisper model at {} could not be loaded ({e}); pull it again with `babblr models pull`",
-                    path.display()
+                    "the Whisper model {shown} could not be loaded; pull it again with `babblr models pull`"
                 ))
             },
         )?;
@@ -95,13 +95,9 @@ impl Whisper {
     }
 }
 
-/// The shared speech service: one model, bounded concurrency.
+/// The shared speech service: one loaded model.
 pub struct Stt {
     whisper: Whisper,
-    permits: Semaphore,
-    /// Requests holding or waiting for a permit.
-    in_line: AtomicUsize,
-    max_in_line: usize,
 }
 
 impl Stt {
@@ -109,12 +105,7 @@ impl Stt {
     pub fn load(config: &SttConfig) -> Result<Stt> {
         let path = models::resolve(&config.model, &config.model_dir)?;
         let whisper = Whisper::load(path, config.threads)?;
-        Ok(Stt {
-            whisper,
-            permits: Semaphore::new(config.max_concurrent.max(1)),
-            in_line: AtomicUsize::new(0),
-            max_in_line: config.max_concurrent.max(1) + config.max_queue,
-        })
+        Ok(Stt { whisper })
     }
 
     /// The loaded model.
@@ -122,17 +113,13 @@ impl Stt {
         &self.whisper
     }
 
-    /// Transcribes on the blocking pool (span `stt.transcribe_whisper`), or
-    /// answers `stt_busy` when the queue is full.
+    /// Transcribes on the blocking pool (span `stt.transcribe_whisper`).
+    /// Callers bound how many run at once with [`slots::Slots`].
     pub async fn transcribe(
         self: &Arc<Self>,
         samples: Vec<f32>,
         language: Option<String>,
     ) -> Result<Heard> {
-        let _place = InLine::take(self)?;
-        let _permit = crate::perf_timed!("stt.queue_wait", self.permits.acquire())
-            .await
-            .map_err(|_| Error::Internal("speech service closed".into()))?;
         let span = crate::perf_span!(INFO, "stt.transcribe_whisper");
         let me = self.clone();
         tokio::task::spawn_blocking(move || {
@@ -156,26 +143,6 @@ impl Stt {
         })
         .await
         .map_err(|e| Error::Internal(format!("warm-up task failed: {e}")))?
-    }
-}
-
-/// A place in the transcription line, given back on drop.
-struct InLine<'a>(&'a AtomicUsize);
-
-impl<'a> InLine<'a> {
-    fn take(stt: &'a Stt) -> Result<Self> {
-        let before = stt.in_line.fetch_add(1, Ordering::SeqCst);
-        if before >= stt.max_in_line {
-            stt.in_line.fetch_sub(1, Ordering::SeqCst);
-            return Err(Error::SttBusy);
-        }
-        Ok(InLine(&stt.in_line))
-    }
-}
-
-impl Drop for InLine<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

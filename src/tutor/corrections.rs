@@ -85,24 +85,58 @@ fn known_mistakes(language: Language) -> &'static [(&'static str, &'static str, 
     }
 }
 
+/// Where `needle` (lower case) occurs in `text` ignoring case, as a byte range
+/// of `text` itself. Lower-casing can change a character's length (`ẞ` is 3
+/// bytes, `ß` 2), so positions in a lower-cased copy are not positions in the
+/// text: each lower-cased byte remembers the character it came from. A match
+/// that starts or ends inside one character's lower-case expansion is no match.
+fn find_lowercase(text: &str, needle: &str) -> Option<std::ops::Range<usize>> {
+    let mut lower = String::with_capacity(text.len());
+    // For each byte of `lower`: the start of its character in `text`, and
+    // whether it begins that character's lower-case expansion.
+    let mut origin: Vec<(usize, bool)> = Vec::with_capacity(text.len());
+    for (i, ch) in text.char_indices() {
+        let mut first = true;
+        for low in ch.to_lowercase() {
+            let before = lower.len();
+            lower.push(low);
+            origin.extend((before..lower.len()).map(|_| (i, first)));
+            first = false;
+        }
+    }
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(needle) {
+        let (start, end) = (from + found, from + found + needle.len());
+        let starts_clean = origin[start].1;
+        let ends_clean = end == lower.len() || origin[end].1;
+        if starts_clean && ends_clean {
+            let text_end = if end == lower.len() {
+                text.len()
+            } else {
+                origin[end].0
+            };
+            return Some(origin[start].0..text_end);
+        }
+        from = start + lower[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
 /// Deterministic corrections: known mistakes, a capital first letter and
 /// final punctuation. Used by the demo tutor and the stand-in LLM.
 pub fn rule_based(language: Language, text: &str) -> (String, Vec<Correction>) {
     let mut corrected = text.trim().to_string();
     let mut out = Vec::new();
     for (wrong, right, why) in known_mistakes(language) {
-        let lower = corrected.to_lowercase();
-        if let Some(pos) = lower.find(wrong) {
-            if lower.is_char_boundary(pos) && corrected.is_char_boundary(pos + wrong.len()) {
-                let original = corrected[pos..pos + wrong.len()].to_string();
-                corrected.replace_range(pos..pos + wrong.len(), right);
-                out.push(Correction {
-                    original: original.trim().to_string(),
-                    corrected: right.trim().to_string(),
-                    explanation: why.to_string(),
-                    kind: CorrectionKind::Grammar,
-                });
-            }
+        if let Some(at) = find_lowercase(&corrected, wrong) {
+            let original = corrected[at.clone()].to_string();
+            corrected.replace_range(at, right);
+            out.push(Correction {
+                original: original.trim().to_string(),
+                corrected: right.trim().to_string(),
+                explanation: why.to_string(),
+                kind: CorrectionKind::Grammar,
+            });
         }
     }
     if let Some(first) = corrected.chars().next() {
@@ -170,6 +204,61 @@ mod tests {
         .unwrap();
         assert_eq!(text, "orig");
         assert!(c.is_empty());
+    }
+
+    #[test]
+    fn text_whose_lower_case_changes_length_does_not_panic() {
+        // Regression: `ẞ` (3 bytes) lower-cases to `ß` (2 bytes), and the
+        // match found in the lower-cased copy sliced the original mid-character.
+        let (text, c) = rule_based(Language::Spanish, "ẞéyo es estudiante");
+        assert!(
+            text.starts_with("ẞéyo soy estudiante") || text.starts_with("ẞéYo"),
+            "{text}"
+        );
+        assert!(
+            c.iter()
+                .any(|c| c.original == "yo es" && c.corrected == "yo soy"),
+            "{c:?}"
+        );
+        let (text, _) = rule_based(Language::Spanish, "İİİyo es");
+        assert!(text.contains("yo soy"), "{text}");
+        assert_eq!(find_lowercase("ẞYO ES", "yo es"), Some(3..8));
+        assert_eq!(find_lowercase("abc", "yo es"), None);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any text at all: no panic, and the corrected text is never empty
+        /// for a non-empty message.
+        #[test]
+        fn rule_based_never_panics_on_any_text(text in "\\PC{0,40}", lang in 0usize..7) {
+            let language = Language::ALL[lang];
+            let (corrected, _) = rule_based(language, &text);
+            if !text.trim().is_empty() {
+                proptest::prop_assert!(!corrected.is_empty());
+            }
+        }
+
+        /// Known mistakes in odd company: mixed case, combining marks, RTL.
+        #[test]
+        fn known_mistakes_are_found_among_any_characters(
+            before in "[ẞİΣß\\u{301}\\u{200F}a-zA-Z ]{0,8}",
+            after in "[ẞİΣß\\u{301}a-z ]{0,8}",
+        ) {
+            let text = format!("{before} yo es {after}");
+            let (corrected, _) = rule_based(Language::Spanish, &text);
+            proptest::prop_assert!(corrected.to_lowercase().contains("yo soy"), "{}", corrected);
+        }
+
+        /// The range found is always on character boundaries of the text.
+        #[test]
+        fn find_lowercase_returns_char_boundaries(text in "\\PC{0,30}", needle in "[a-zß ]{1,4}") {
+            if let Some(r) = find_lowercase(&text, &needle) {
+                proptest::prop_assert!(text.is_char_boundary(r.start) && text.is_char_boundary(r.end));
+                proptest::prop_assert_eq!(text[r].to_lowercase(), needle);
+            }
+        }
     }
 
     #[test]
