@@ -226,15 +226,14 @@ impl Config {
             warmup: flag("BABBLR_LLM_WARMUP", true),
         };
 
-        let correction_max_level = match var("BABBLR_CORRECTION_MAX_LEVEL").as_deref() {
+        let correction_max_level = match var("BABBLR_CORRECTION_MAX_LEVEL") {
             None => Some(CefrLevel::B1),
-            Some("0") | Some("off") | Some("none") => None,
-            Some(v) => Some(CefrLevel::parse(v).ok_or_else(|| {
+            Some(v) => CefrLevel::parse_limit(&v).ok_or_else(|| {
                 err(
                     "BABBLR_CORRECTION_MAX_LEVEL",
-                    format!("'{v}' is not A1..C2 or 0"),
+                    format!("'{v}' is not A1..C2 or off"),
                 )
-            })?),
+            })?,
         };
         let native_language = match var("BABBLR_NATIVE_LANGUAGE") {
             None => Language::English,

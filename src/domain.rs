@@ -150,6 +150,16 @@ impl CefrLevel {
         let s = s.trim().to_ascii_uppercase();
         CefrLevel::ALL.into_iter().find(|l| l.id() == s)
     }
+
+    /// Parses a correction limit: a level, or `off` / `0` / `none` for no
+    /// correction (`Some(None)`); `None` when it is neither. One rule for the
+    /// server's setting and a learner's own.
+    pub fn parse_limit(s: &str) -> Option<Option<CefrLevel>> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "off" | "0" | "none" => Some(None),
+            other => CefrLevel::parse(other).map(Some),
+        }
+    }
 }
 
 impl fmt::Display for CefrLevel {

@@ -18,6 +18,10 @@ fn engine() -> Result<babblr::Engine, ApiError> {
         .ok_or_else(|| ApiError::new(babblr::api::codes::INTERNAL, "engine is not available"))
 }
 
+/// Request fields, parsed once into the engine's typed values.
+#[cfg(feature = "ssr")]
+use babblr::engine::input;
+
 /// `POST /conversations {language, difficulty_level, topic_id}`.
 #[server(prefix = "", endpoint = "conversations", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn create_conversation(
@@ -25,8 +29,11 @@ pub async fn create_conversation(
     difficulty_level: String,
     topic_id: String,
 ) -> Result<Conversation, ApiError> {
+    let language = input::language("language", &language)?;
+    let level = input::level("difficulty_level", &difficulty_level)?;
+    let topic = input::topic(&topic_id)?;
     Ok(engine()?
-        .create_conversation(&language, &difficulty_level, &topic_id)
+        .create_conversation(language, level, topic)
         .await?)
 }
 
@@ -39,12 +46,7 @@ pub async fn list_conversations() -> Result<Vec<Conversation>, ApiError> {
 /// `GET /topics?language=spanish`: names in that language (English by default).
 #[server(prefix = "", endpoint = "topics", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn list_topics(language: Option<String>) -> Result<Vec<TopicSummary>, ApiError> {
-    let language = match language.as_deref() {
-        None | Some("") => None,
-        Some(l) => Some(babblr::domain::Language::parse(l).ok_or_else(|| {
-            ApiError::invalid_field("language", format!("unknown language '{l}'"))
-        })?),
-    };
+    let language = input::optional_language("language", language.as_deref())?;
     Ok(engine()?.topics(language))
 }
 
@@ -63,19 +65,18 @@ pub async fn initial_message(
     topic_id: String,
     native_language: Option<String>,
 ) -> Result<InitialMessageResponse, ApiError> {
-    let prefs = babblr::api::LearnerPrefs {
+    let engine = engine()?;
+    let expect = babblr::engine::Expect {
+        language: Some(input::language("language", &language)?),
+        level: Some(input::level("difficulty_level", &difficulty_level)?),
+        topic: Some(input::topic(&topic_id)?),
+    };
+    let prefs = engine.prefs(&babblr::api::LearnerPrefs {
         native_language,
         correction_max_level: None,
-    };
-    Ok(engine()?
-        .initial_message(
-            conversation_id,
-            &language,
-            &difficulty_level,
-            &topic_id,
-            &prefs,
-        )
-        .await?)
+    })?;
+    let id = input::id("conversation_id", conversation_id)?;
+    Ok(engine.initial_message(id, expect, prefs).await?)
 }
 
 /// `POST /chat {conversation_id, user_message}`; the original's `language`
@@ -90,31 +91,34 @@ pub async fn chat(
     native_language: Option<String>,
     correction_max_level: Option<String>,
 ) -> Result<ChatResponse, ApiError> {
-    let prefs = babblr::api::LearnerPrefs {
+    let engine = engine()?;
+    let id = input::id("conversation_id", conversation_id)?;
+    let expect = babblr::engine::Expect {
+        language: input::optional_language("language", language.as_deref())?,
+        level: input::optional_level("difficulty_level", difficulty_level.as_deref())?,
+        topic: None,
+    };
+    let prefs = engine.prefs(&babblr::api::LearnerPrefs {
         native_language,
         correction_max_level,
-    };
-    Ok(engine()?
-        .chat(
-            conversation_id,
-            &user_message,
-            language.as_deref(),
-            difficulty_level.as_deref(),
-            &prefs,
-        )
-        .await?)
+    })?;
+    Ok(engine.chat(id, &user_message, expect, prefs).await?)
 }
 
 /// A conversation with its messages, for the conversation page.
 #[server(prefix = "/api", endpoint = "conversation", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn get_conversation(id: i64) -> Result<ConversationDetail, ApiError> {
-    Ok(engine()?.conversation_detail(id).await?)
+    Ok(engine()?
+        .conversation_detail(input::id("conversation_id", id)?)
+        .await?)
 }
 
 /// Deletes a conversation (the UI's twin of `DELETE /conversations/{id}`).
 #[server(prefix = "/api", endpoint = "conversation/delete", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn delete_conversation(id: i64) -> Result<(), ApiError> {
-    Ok(engine()?.delete_conversation(id).await?)
+    Ok(engine()?
+        .delete_conversation(input::id("conversation_id", id)?)
+        .await?)
 }
 
 /// The translation of a tutor message into the learner's language.
@@ -123,11 +127,13 @@ pub async fn translate_message(
     message_id: i64,
     native_language: Option<String>,
 ) -> Result<String, ApiError> {
-    let prefs = babblr::api::LearnerPrefs {
+    let engine = engine()?;
+    let prefs = engine.prefs(&babblr::api::LearnerPrefs {
         native_language,
         correction_max_level: None,
-    };
-    Ok(engine()?.translate(message_id, &prefs).await?)
+    })?;
+    let id = input::id("message_id", message_id)?;
+    Ok(engine.translate(id, prefs.native).await?)
 }
 
 /// The server's record of recent requests and their spans (for /perf).

@@ -28,12 +28,7 @@ pub fn api(engine: Engine) -> Router {
 /// A conversation id from a path or query, parsed here so a bad one gets our
 /// JSON error naming the field.
 pub(crate) fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        ApiError::invalid_field(
-            "conversation_id",
-            format!("'{raw}' is not a positive integer id"),
-        )
-    })
+    Ok(babblr::engine::input::id_text("conversation_id", raw)?)
 }
 
 async fn conversation(
@@ -82,9 +77,9 @@ async fn chat_stream(
     State(engine): State<Engine>,
     ApiJsonBody(body): ApiJsonBody<babblr::api::ChatStreamRequest>,
 ) -> Result<Response, ApiError> {
-    let events = engine
-        .chat_stream(body.conversation_id, &body.user_message, &body.prefs)
-        .await?;
+    let id = babblr::engine::input::id("conversation_id", body.conversation_id)?;
+    let prefs = engine.prefs(&body.prefs)?;
+    let events = engine.chat_stream(id, &body.user_message, prefs).await?;
     let sse = events.map(|ev| {
         let data = serde_json::to_value(&ev).unwrap_or_default();
         let name = data["event"].as_str().unwrap_or("message").to_string();

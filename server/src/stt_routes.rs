@@ -59,9 +59,8 @@ async fn transcribe(
             "send the recording as a multipart/form-data field named 'audio'",
         )
     })?;
-    let t = engine
-        .transcribe(audio, q.language.as_deref(), conversation_id)
-        .await?;
+    let language = babblr::engine::input::optional_language("language", q.language.as_deref())?;
+    let t = engine.transcribe(audio, language, conversation_id).await?;
     Ok(Json(t).into_response())
 }
 

@@ -1,7 +1,7 @@
 //! The engine's speech use cases: transcribe a learner's recording, fix
 //! likely mis-hearings with the tutor's model, report the speech status.
 
-use super::{validate_id, Engine};
+use super::Engine;
 use crate::api::{ComponentHealth, TranscriptFix, Transcription};
 use crate::domain::Language;
 use crate::error::{Error, Result};
@@ -58,26 +58,17 @@ impl Engine {
         });
     }
 
-    /// Transcribes an upload. `language` (a name or ISO code) defaults to the
-    /// conversation's; with neither, whisper detects it. With a conversation
+    /// Transcribes an upload. `language` defaults to the conversation's; with neither, whisper detects it. With a conversation
     /// that already has messages, the tutor's model fixes likely mis-hearings
     /// (span `stt.correction_llm`); if that fails the raw transcript is kept.
     pub async fn transcribe(
         &self,
         bytes: Vec<u8>,
-        language: Option<&str>,
+        mut language: Option<Language>,
         conversation_id: Option<i64>,
     ) -> Result<Transcription> {
-        let mut language = match language.map(str::trim).filter(|l| !l.is_empty()) {
-            None => None,
-            Some(l) => Some(
-                Language::parse(l)
-                    .ok_or_else(|| Error::invalid("language", format!("unknown language '{l}'")))?,
-            ),
-        };
         let conversation = match conversation_id {
             Some(id) => {
-                validate_id("conversation_id", id)?;
                 let c = self.conversation(id).await?;
                 language.get_or_insert(c.language);
                 Some(c)

@@ -1,0 +1,174 @@
+//! The engine: every use case of the app, called by server functions and by
+//! the thin JSON routes alike, so each has one implementation. One file per
+//! use case, as mini-redis keeps one command per file:
+//!
+//! - [`conversations`]: create, list, open, delete.
+//! - [`chat`]: the opening, a chat turn, the streamed turn.
+//! - [`translate`]: tutor messages in the learner's language.
+//! - `speech`: transcription (feature `stt`).
+//!
+//! Methods take typed values; [`input`] parses a request's fields into them
+//! at the edge, once.
+
+mod chat;
+pub mod conversations;
+pub mod input;
+mod locks;
+#[cfg(feature = "stt")]
+mod speech;
+mod translate;
+
+pub use conversations::Expect;
+pub use input::Prefs;
+
+use crate::api::{ComponentHealth, Health, LearnerPrefs, TutorInfo};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::Result;
+use crate::llm::Llm;
+use crate::perf::PerfStore;
+use crate::perf_timed;
+use futures::Stream;
+use locks::KeyedLocks;
+use std::sync::Arc;
+
+/// Longest learner message accepted, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// Shared state of one server process. Cheap to clone. Holds nothing a
+/// second process would need: all state lives in the database.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    db: Db,
+    llm: Llm,
+    perf: Arc<PerfStore>,
+    /// One opening request per conversation at a time.
+    openings: KeyedLocks,
+    /// One learner message stored per conversation at a time.
+    saves: KeyedLocks,
+    /// The Whisper model, loaded on first use or by the warm-up.
+    #[cfg(feature = "stt")]
+    stt: tokio::sync::OnceCell<Arc<crate::stt::Stt>>,
+    /// Decode-and-transcribe jobs running and waiting.
+    #[cfg(feature = "stt")]
+    speech_slots: crate::stt::slots::Slots,
+}
+
+impl Engine {
+    /// Connects to the database (applying migrations) and builds the LLM provider.
+    pub async fn new(config: Config) -> Result<Engine> {
+        let db = Db::connect(&config.database_url, config.db_max_connections).await?;
+        let llm = Llm::from_config(&config.llm)?;
+        let perf = Arc::new(PerfStore::new(config.perf_buffer));
+        #[cfg(feature = "stt")]
+        let speech_slots =
+            crate::stt::slots::Slots::new(config.stt.max_concurrent, config.stt.max_queue);
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                config,
+                db,
+                llm,
+                perf,
+                openings: KeyedLocks::default(),
+                saves: KeyedLocks::default(),
+                #[cfg(feature = "stt")]
+                stt: Default::default(),
+                #[cfg(feature = "stt")]
+                speech_slots,
+            }),
+        })
+    }
+
+    /// The settings it runs with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// A learner's settings sent with a request, over this server's defaults.
+    pub fn prefs(&self, raw: &LearnerPrefs) -> Result<Prefs> {
+        Prefs::resolve(raw, &self.inner.config)
+    }
+
+    /// The bounded record of recent requests.
+    pub fn perf_store(&self) -> Arc<PerfStore> {
+        self.inner.perf.clone()
+    }
+
+    /// Loads the model in the background (span `llm.warmup`) when configured.
+    pub fn spawn_warmup(&self) {
+        if !self.inner.config.llm.warmup || self.inner.llm.is_demo() {
+            return;
+        }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            match perf_timed!(INFO, "llm.warmup", engine.inner.llm.warmup()).await {
+                Ok(()) => tracing::info!("LLM warm-up done"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "LLM warm-up failed; the first request will load the model")
+                }
+            }
+        });
+    }
+
+    /// Which tutor answers, without asking it.
+    pub fn tutor_info(&self) -> TutorInfo {
+        let c = &self.inner.config;
+        TutorInfo {
+            provider: c.llm.provider.id().to_string(),
+            model: c.llm.model.clone(),
+            demo: self.inner.llm.is_demo(),
+            correction_max_level: c.correction_max_level,
+            native_language: c.native_language,
+        }
+    }
+
+    /// Database, LLM and speech status.
+    pub async fn health(&self) -> Health {
+        let database = match self.inner.db.ping().await {
+            Ok(()) => ComponentHealth {
+                status: "ok".into(),
+                detail: format!("{:?}", self.inner.db.backend()).to_lowercase(),
+            },
+            Err(e) => ComponentHealth {
+                status: "unavailable".into(),
+                detail: e.to_string(),
+            },
+        };
+        let llm = self.inner.llm.health().await;
+        let speech = self.speech_health();
+        let status = if database.status == "ok" && llm.status == "ok" {
+            "ok"
+        } else {
+            "degraded"
+        };
+        Health {
+            status: status.into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            database,
+            llm,
+            speech,
+        }
+    }
+}
+
+#[cfg(not(feature = "stt"))]
+impl Engine {
+    fn speech_health(&self) -> ComponentHealth {
+        ComponentHealth {
+            status: "unavailable".into(),
+            detail: "built without the `stt` feature".into(),
+        }
+    }
+}
+
+/// An mpsc receiver as a stream.
+pub(super) fn tokio_stream_from<T: Send + 'static>(
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<T>,
+) -> impl Stream<Item = T> + Send + 'static {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
