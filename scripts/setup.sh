@@ -56,8 +56,8 @@ if [ "${1:-}" = "--test" ]; then
             apt_install "$name"
         fi
     done
-    if [ ! -d end2end/node_modules/@playwright/test ]; then
-        log "installing Playwright (no browser download: Debian's Chromium is used)"
+    if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/axe-core ]; then
+        log "installing Playwright and axe-core (no browser download: Debian's Chromium is used)"
         (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
     fi
 fi

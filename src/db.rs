@@ -34,7 +34,6 @@ pub struct NewMessage<'a> {
     pub conversation_id: i64,
     pub role: Role,
     pub content: &'a str,
-    pub translation: Option<&'a str>,
 }
 
 /// Now, in Unix milliseconds.
@@ -204,13 +203,12 @@ impl Db {
     pub async fn insert_message(&self, m: NewMessage<'_>) -> Result<Message> {
         let now = now_ms();
         let row = sqlx::query(
-            "INSERT INTO messages (conversation_id, role, content, translation, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO messages (conversation_id, role, content, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
         )
         .bind(m.conversation_id)
         .bind(m.role.id())
         .bind(m.content)
-        .bind(m.translation)
         .bind(now)
         .fetch_one(&self.pool)
         .await
@@ -227,7 +225,7 @@ impl Db {
             conversation_id: m.conversation_id,
             role: m.role,
             content: m.content.to_string(),
-            translation: m.translation.map(str::to_string),
+            translation: None,
             corrected_text: None,
             corrections: None,
             created_at: now,

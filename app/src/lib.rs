@@ -23,7 +23,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // resizes-content: the on-screen keyboard shrinks the layout, so the
+                // sticky message box and microphone stay above it.
+                <meta name="viewport" content="width=device-width, initial-scale=1, interactive-widget=resizes-content" />
+                <meta name="color-scheme" content="light dark" />
                 <meta name="description" content="Babblr: practise a language by talking with an AI tutor." />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 // Fixed head tags live here, not in leptos_meta components,

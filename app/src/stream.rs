@@ -139,7 +139,6 @@ pub async fn stream_chat_or_plain(
         on_event(ChatStreamEvent::Done {
             assistant_message_id: r.assistant_message_id,
             assistant_message: r.assistant_message,
-            translation: r.translation,
         });
         Ok(())
     }

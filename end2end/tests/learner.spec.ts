@@ -154,3 +154,35 @@ test('the perf page draws the spans of requests just made', async ({ page, reque
   await expect(page.locator('tr.browser-row[data-name="api.GET./api/perf/requests"]')).toBeVisible();
   await page.screenshot({ path: 'test-results/screens/perf.png', fullPage: true });
 });
+
+test('the conversation is server-rendered, and an unanswered message offers its reply', async ({ page, request }) => {
+  const created = await request.post('/conversations', {
+    data: { language: 'english', difficulty_level: 'B1', topic_id: 'travel' },
+  });
+  const { id } = await created.json();
+  // The LLM fails: the learner's message is stored, its reply is not.
+  const failed = await request.post('/chat', { data: { conversation_id: id, user_message: 'I is ready #fault:500' } });
+  expect(failed.status()).toBe(503);
+
+  // The server's HTML already holds the messages: readable before the WASM runs.
+  const html = await (await request.get(`/c/${id}`)).text();
+  expect(html).toContain('I is ready #fault:500');
+  expect(html).toContain('English · B1');
+
+  await page.goto(`/c/${id}`);
+  await hydrated(page);
+  // No API call was needed to show the conversation.
+  const calls = await page.evaluate(() =>
+    performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/conversation')));
+  expect(calls).toEqual([]);
+  const offer = page.locator('[data-role="unanswered"]');
+  await expect(offer).toContainText('no reply yet');
+  await offer.getByRole('button', { name: 'Get the reply' }).click();
+  // The same stored message is answered again (here the LLM fails again):
+  // no second copy of it appears.
+  await expect(page.locator('.error')).toContainText('llm unavailable');
+  await expect(page.locator('li.message.user')).toHaveCount(1);
+  const stored = await (await request.get(`/conversations/${id}/messages`)).json();
+  expect(stored.length).toBe(1);
+  await request.delete(`/conversations/${id}`);
+});

@@ -12,7 +12,7 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use babblr::api::{codes, status_for, ApiError};
+use babblr::api::{codes, ApiError};
 use babblr::config::Config;
 use babblr::{perf, Engine};
 use http::{HeaderValue, Method, StatusCode};
@@ -115,8 +115,8 @@ async fn api_errors(req: Request, next: Next) -> Response {
             .await
             .unwrap_or_default();
         if let Ok(err) = serde_json::from_slice::<ApiError>(&bytes) {
-            parts.status = StatusCode::from_u16(status_for(&err.error))
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            parts.status =
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         }
         return Response::from_parts(parts, Body::from(bytes));
     }

@@ -73,7 +73,6 @@ impl Engine {
         InitialMessageResponse {
             assistant_message: m.content,
             translation: m.translation,
-            corrections: None,
             message_id: m.id,
         }
     }
@@ -119,7 +118,6 @@ impl Engine {
                     conversation_id,
                     role: Role::User,
                     content: text,
-                    translation: None,
                 })
                 .await
         })
@@ -205,7 +203,6 @@ impl Engine {
                 conversation_id,
                 role: Role::Assistant,
                 content: text.trim(),
-                translation: None,
             })
         )
         .await
@@ -255,7 +252,6 @@ impl Engine {
         let stored = self.save_reply(conversation.id, &reply).await?;
         Ok(ChatResponse {
             assistant_message: stored.content,
-            translation: None,
             corrected_text,
             corrections,
             user_message_id: message.id,
@@ -304,7 +300,6 @@ impl Engine {
                 Ok(stored) => ChatStreamEvent::Done {
                     assistant_message_id: stored.id,
                     assistant_message: stored.content,
-                    translation: None,
                 },
                 Err(e) => {
                     let api = e.to_api();

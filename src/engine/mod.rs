@@ -30,7 +30,12 @@ use crate::perf::PerfStore;
 use crate::perf_timed;
 use futures::Stream;
 use locks::KeyedLocks;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How old a `/health` snapshot may be before it is refreshed.
+pub const HEALTH_FRESH: Duration = Duration::from_secs(1);
 
 /// Longest learner message accepted, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
@@ -51,6 +56,9 @@ struct Inner {
     openings: KeyedLocks,
     /// One learner message stored per conversation at a time.
     saves: KeyedLocks,
+    /// The last `/health` answer and when it was checked.
+    health: Mutex<Option<(Instant, Health)>>,
+    health_refreshing: AtomicBool,
     /// The Whisper model, loaded on first use or by the warm-up.
     #[cfg(feature = "stt")]
     stt: tokio::sync::OnceCell<Arc<crate::stt::Stt>>,
@@ -76,6 +84,8 @@ impl Engine {
                 perf,
                 openings: KeyedLocks::default(),
                 saves: KeyedLocks::default(),
+                health: Mutex::new(None),
+                health_refreshing: AtomicBool::new(false),
                 #[cfg(feature = "stt")]
                 stt: Default::default(),
                 #[cfg(feature = "stt")]
@@ -127,8 +137,46 @@ impl Engine {
         }
     }
 
-    /// Database, LLM and speech status.
+    /// Database, LLM and speech status, from a snapshot at most
+    /// [`HEALTH_FRESH`] old: an older one is answered at once and refreshed in
+    /// the background, so a probe never queues behind busy database
+    /// connections or a loaded LLM (under 200 concurrent chats a fresh check
+    /// took /health's p99 to 120-200 ms). Only the first call checks inline.
     pub async fn health(&self) -> Health {
+        let cached = self
+            .inner
+            .health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match cached {
+            Some((at, health)) => {
+                let stale = at.elapsed() > HEALTH_FRESH;
+                if stale && !self.inner.health_refreshing.swap(true, Ordering::SeqCst) {
+                    let engine = self.clone();
+                    tokio::spawn(async move {
+                        engine.refresh_health().await;
+                        engine
+                            .inner
+                            .health_refreshing
+                            .store(false, Ordering::SeqCst);
+                    });
+                }
+                health
+            }
+            None => self.refresh_health().await,
+        }
+    }
+
+    async fn refresh_health(&self) -> Health {
+        let health = self.check_health().await;
+        *self.inner.health.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), health.clone()));
+        health
+    }
+
+    /// Asks the database, the LLM and the speech service now.
+    async fn check_health(&self) -> Health {
         let database = match self.inner.db.ping().await {
             Ok(()) => ComponentHealth {
                 status: "ok".into(),

@@ -68,7 +68,7 @@ pub fn HomePage() -> impl IntoView {
                 </label>
                 <label>
                     "Topic"
-                    <select name="topic_id" prop:value=move || topic_id.get()
+                    <select name="topic_id" aria-describedby="topic-description" prop:value=move || topic_id.get()
                         on:change=move |ev| topic_id.set(event_target_value(&ev))>
                         <Suspense fallback=|| view! { <option value="greetings">"Greetings"</option> }>
                             {move || topics.get().map(|r| match r {
@@ -82,7 +82,7 @@ pub fn HomePage() -> impl IntoView {
                         </Suspense>
                     </select>
                 </label>
-                <p class="topic-description">
+                <p class="topic-description" id="topic-description">
                     <Suspense fallback=|| ()>
                         {move || topics.get().and_then(Result::ok).and_then(|ts| {
                             let id = topic_id.get();

@@ -27,7 +27,7 @@ pub fn NotFound() -> impl IntoView {
 pub fn ErrorNote(error: ApiError) -> impl IntoView {
     view! {
         <p class="error" role="alert">
-            <strong>{error.error.replace('_', " ")}</strong>
+            <strong>{error.error.as_str().replace('_', " ")}</strong>
             ": "
             {error.message}
         </p>

@@ -65,10 +65,14 @@ pub fn PerfPage() -> impl IntoView {
                 {move || summary.get().map(|r| match r {
                     Err(e) => view! { <ErrorNote error=e /> }.into_any(),
                     Ok(s) => view! {
-                        <h3>"Per span"</h3>
-                        <StatsTable rows=s.spans />
-                        <h3>"Per route"</h3>
-                        <StatsTable rows=s.routes />
+                        <h3 id="percentiles-per-span">"Per span"</h3>
+                        <div class="table-scroll" role="region" aria-labelledby="percentiles-per-span" tabindex="0">
+                            <StatsTable rows=s.spans />
+                        </div>
+                        <h3 id="percentiles-per-route">"Per route"</h3>
+                        <div class="table-scroll" role="region" aria-labelledby="percentiles-per-route" tabindex="0">
+                            <StatsTable rows=s.routes />
+                        </div>
                     }.into_any(),
                 })}
             </Transition>
@@ -148,6 +152,7 @@ fn Details(record: RequestRecord) -> impl IntoView {
                 {format!(" · status {} · route {} · headers after {:.2} ms · done after {:.2} ms",
                     record.status, record.route, record.headers_ms, record.total_ms)}
             </p>
+            <div class="table-scroll" role="region" aria-label="Spans of this request" tabindex="0">
             <table class="requests">
                 <thead><tr><th>"Span"</th><th>"Kind"</th><th>"Starts at"</th><th>"Duration"</th></tr></thead>
                 <tbody>
@@ -161,6 +166,7 @@ fn Details(record: RequestRecord) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            </div>
         </div>
     }
 }
@@ -245,6 +251,7 @@ fn BrowserMeasures(tick: RwSignal<u32>) -> impl IntoView {
         }
     });
     view! {
+        <div class="table-scroll" role="region" aria-label="Measures in this browser" tabindex="0">
         <table class="stats browser">
             <thead><tr><th>"Call"</th><th>"Count"</th><th>"Total p50"</th><th>"Backend p50"</th><th>"Total − backend"</th></tr></thead>
             <tbody>
@@ -259,5 +266,6 @@ fn BrowserMeasures(tick: RwSignal<u32>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }

@@ -1,0 +1,21 @@
+//! The JSON shapes of Babblr's API, shared by the server and the browser,
+//! one file per concern:
+//!
+//! - [`chat`]: conversations, messages, corrections, the chat turn.
+//! - [`error`]: the error body and its codes.
+//! - [`codec`]: the server-function encodings.
+//! - [`health`], [`speech`], [`perf`]: the answers of those routes.
+
+pub mod chat;
+pub mod codec;
+pub mod error;
+pub mod health;
+pub mod perf;
+pub mod speech;
+
+pub use chat::*;
+pub use codec::{ApiJson, ApiJsonEncoding, JsonOut, JsonOutEncoding};
+pub use error::*;
+pub use health::*;
+pub use perf::*;
+pub use speech::*;
