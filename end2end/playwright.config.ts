@@ -8,6 +8,8 @@ import { execSync } from 'child_process';
 const port = Number(process.env.BABBLR_E2E_PORT ?? 8123);
 const standinPort = port + 1;
 const bin = path.resolve(__dirname, '../target/debug/babblr');
+// The stand-in Ollama (test support, not shipped): built by scripts/build.sh.
+const standinBin = path.resolve(__dirname, '../target/debug/babblr-standin');
 const db = path.join(os.tmpdir(), `babblr-e2e-${process.pid}-${Date.now()}.db`);
 const models = process.env.BABBLR_TEST_MODELS ?? path.resolve(__dirname, '../../shared/models');
 
@@ -50,7 +52,7 @@ export default defineConfig({
   },
   webServer: [
     {
-      command: `${bin} standin-ollama --addr 127.0.0.1:${standinPort} --token-delay-ms 20`,
+      command: `${standinBin} --addr 127.0.0.1:${standinPort} --token-delay-ms 20`,
       url: `http://127.0.0.1:${standinPort}/api/version`,
       reuseExistingServer: false,
       timeout: 30_000,

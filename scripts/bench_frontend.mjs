@@ -56,7 +56,7 @@ console.log(`WASM: ${kb(wasm.length)} raw, ${kb(gzipSync(wasm, { level: 9 }).len
 
 const dir = mkdtempSync(join(tmpdir(), 'babblr-bench-'));
 const procs = [
-  spawn(bin, ['standin-ollama', '--addr', `127.0.0.1:${standinPort}`], { stdio: 'ignore' }),
+  spawn(join(dirname(bin), 'babblr-standin'), ['--addr', `127.0.0.1:${standinPort}`], { stdio: 'ignore' }),
   spawn(bin, ['serve'], {
     stdio: 'ignore',
     env: {

@@ -38,3 +38,6 @@ if [ "$mode" = release ]; then
     done
 fi
 cargo build -p server --bin babblr "${server_flags[@]}"
+# The stand-in Ollama the tests, benches and docs check use (test support,
+# never part of the server binary).
+cargo build -p testkit --bin babblr-standin "${server_flags[@]}"

@@ -18,6 +18,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "debug", "babblr")
+# The stand-in Ollama (test support, not shipped), built by scripts/build.sh.
+STANDIN = os.path.join(ROOT, "target", "debug", "babblr-standin")
 
 
 def bash_blocks(markdown: str):
@@ -68,7 +70,7 @@ def main():
         BABBLR_WHISPER_WARMUP="0",
     )
     procs = [
-        subprocess.Popen([BIN, "standin-ollama", "--addr", f"127.0.0.1:{standin_port}"], stdout=subprocess.DEVNULL),
+        subprocess.Popen([STANDIN, "--addr", f"127.0.0.1:{standin_port}"], stdout=subprocess.DEVNULL),
         subprocess.Popen([BIN, "serve"], env=env, stdout=open(f"{tmp}/server.log", "w")),
     ]
     failed = 0

@@ -7,16 +7,13 @@
 //! used here: set DATABASE_URL to a PostgreSQL database of its own to load
 //! PostgreSQL instead of SQLite; the bench leaves its tables there).
 
-#[path = "../tests/common/json_http.rs"]
-mod json_http;
-
 use babblr::config::Config;
-use babblr::llm::standin::{self, StandinConfig};
 use babblr::Engine;
-use json_http::{get_json, post_json};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;
+use testkit::json_http::{get_json, post_json};
+use testkit::standin::{self, StandinConfig};
 
 const CONVERSATIONS: usize = 20;
 const PER_CONVERSATION: usize = 10;

@@ -9,8 +9,7 @@
 //! `cargo bench -p server --bench stt` (model: `BABBLR_BENCH_MODEL`, default
 //! `../shared/models/ggml-base.bin`; speech made with espeak-ng + sox).
 
-#[path = "../tests/common/mod.rs"]
-mod common;
+use testkit as common;
 
 use babblr::config::Config;
 use babblr::stt::{audio, Whisper};

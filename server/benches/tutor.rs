@@ -5,19 +5,16 @@
 //!
 //! `cargo bench -p server --bench tutor`
 
-#[path = "../tests/common/json_http.rs"]
-mod json_http;
-
 use babblr::config::Config;
-use babblr::llm::standin::{self, StandinConfig};
 use babblr::llm::Llm;
 use babblr::tutor::prompts;
 use babblr::Engine;
 use futures::StreamExt;
-use json_http::post_json;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use testkit::json_http::post_json;
+use testkit::standin::{self, StandinConfig};
 
 const RUNS: usize = 7;
 const LLM_MS: u64 = 500;

@@ -1,50 +1,93 @@
-//! `babblr`: serves the app (default), manages Whisper models, or runs the
-//! stand-in Ollama server.
+//! `babblr`: serves the app (the default) or manages Whisper models. Every
+//! setting is a flag and an environment variable (`babblr serve --help`).
 
+use babblr::config::settings::{values_by_variable, Settings};
 use babblr::config::Config;
-use babblr::llm::standin::{self, StandinConfig};
 use babblr::{perf, Engine};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
-use std::time::Duration;
 
-const USAGE: &str = "\
-Usage:
-  babblr [serve]            Serve the app (settings from the environment; see README)
-  babblr standin-ollama [--addr HOST:PORT] [--first-token-delay-ms N] [--token-delay-ms N]
-                            Run the stand-in Ollama server (not a model) for tests and demos
-  babblr models list        List the Whisper models and which are downloaded
-  babblr models pull NAME   Download a Whisper model (tiny, base, small, medium,
-                            large-v3-turbo, and .en variants) into BABBLR_MODEL_DIR
-  babblr help               Show this help";
+/// Babblr: a self-hosted AI language tutor, and a well-instrumented one.
+#[derive(Parser)]
+#[command(
+    name = "babblr",
+    version,
+    after_help = "Also read from the environment: RUST_LOG (log filter, e.g. info,babblr::perf=debug) and OTEL_EXPORTER_OTLP_ENDPOINT (export perf spans over OTLP/HTTP)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the app (what `babblr` alone does).
+    Serve(Settings),
+    /// Whisper models: list them, or download one.
+    Models {
+        #[command(subcommand)]
+        action: ModelsAction,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsAction {
+    /// The known models, which are downloaded, which is in use.
+    List,
+    /// Download a model (tiny, base, small, medium, large-v3-turbo, large-v3,
+    /// .en variants) into the model folder, with resume and a SHA-256 check.
+    Pull {
+        /// The model's name.
+        name: String,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None | Some("serve") => serve().await,
-        Some("standin-ollama") => run_standin(&args[1..]).await,
-        Some("models") => run_models(&args[1..]).await,
-        Some("help" | "-h" | "--help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    let command = Cli::command();
+    let matches = command.clone().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    // Settings by variable name, from the subcommand's flags and environment.
+    let settings = |name: &str| {
+        let sub = command.find_subcommand(name).expect("declared above");
+        let sub_matches = matches.subcommand_matches(name).expect("parsed above");
+        let values = values_by_variable(sub, sub_matches);
+        Config::from_lookup(|k| values.get(k).cloned())
+    };
+    match cli.command {
+        None => {
+            // `babblr` alone: `babblr serve` with the environment's settings.
+            let command = Cli::command();
+            let matches = command.clone().get_matches_from(["babblr", "serve"]);
+            let sub = command.find_subcommand("serve").expect("declared above");
+            let values = values_by_variable(sub, matches.subcommand_matches("serve").unwrap());
+            serve(Config::from_lookup(|k| values.get(k).cloned())).await
         }
-        Some(other) => {
-            eprintln!("unknown command '{other}'\n\n{USAGE}");
-            ExitCode::from(2)
-        }
+        Some(Command::Serve(_)) => serve(settings("serve")).await,
+        Some(Command::Models { action, .. }) => run_models(settings("models"), action).await,
     }
 }
 
-async fn serve() -> ExitCode {
+/// A bad setting ends the process with the variable's name and exit code 2.
+fn checked(config: Result<Config, babblr::config::ConfigError>) -> Result<Config, ExitCode> {
+    config.map_err(|e| {
+        eprintln!("babblr: bad setting {e}");
+        ExitCode::from(2)
+    })
+}
+
+async fn serve(config: Result<Config, babblr::config::ConfigError>) -> ExitCode {
+    let config = match checked(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let _otel = perf::subscriber::init();
     let _ = perf::metrics::handle();
-    let config = match Config::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("babblr: bad setting {e}");
-            return ExitCode::from(2);
-        }
-    };
     let addr = config.addr;
     let engine = match Engine::new(config).await {
         Ok(e) => e,
@@ -72,55 +115,18 @@ async fn serve() -> ExitCode {
     }
 }
 
-async fn run_standin(args: &[String]) -> ExitCode {
-    let mut addr = "127.0.0.1:11434".to_string();
-    let mut config = StandinConfig::default();
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let Some(value) = it.next() else {
-            eprintln!("{flag} needs a value\n\n{USAGE}");
-            return ExitCode::from(2);
-        };
-        let ms = || value.parse::<u64>().map(Duration::from_millis);
-        match (flag.as_str(), ms()) {
-            ("--addr", _) => addr = value.clone(),
-            ("--first-token-delay-ms", Ok(d)) => config.first_token_delay = d,
-            ("--token-delay-ms", Ok(d)) => config.token_delay = d,
-            _ => {
-                eprintln!("bad argument {flag} {value}\n\n{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let listener = match tokio::net::TcpListener::bind(&addr).await {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("standin-ollama: cannot listen on {addr}: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    println!("stand-in Ollama (not a model) listening on http://{addr}");
-    match standin::serve(listener, config).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("standin-ollama: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 /// `babblr models list|pull NAME`.
-async fn run_models(args: &[String]) -> ExitCode {
+async fn run_models(
+    config: Result<Config, babblr::config::ConfigError>,
+    action: ModelsAction,
+) -> ExitCode {
     use babblr::stt::models;
-    let config = match Config::from_env() {
+    let config = match checked(config) {
         Ok(c) => c.stt,
-        Err(e) => {
-            eprintln!("babblr: bad setting {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    match (args.first().map(String::as_str), args.get(1)) {
-        (Some("list") | None, _) => {
+    match action {
+        ModelsAction::List => {
             let current = models::resolve(&config.model, &config.model_dir).unwrap_or_default();
             println!("models in {}:", config.model_dir.display());
             for m in models::list(&config.model_dir, &current) {
@@ -134,10 +140,10 @@ async fn run_models(args: &[String]) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        (Some("pull"), Some(name)) => {
+        ModelsAction::Pull { name } => {
             let hub = config.hub_url.clone();
             println!("downloading {name} from {hub}");
-            match models::pull(name, &config.model_dir, &hub, true).await {
+            match models::pull(&name, &config.model_dir, &hub, true).await {
                 Ok(path) => {
                     println!("saved {}", path.display());
                     ExitCode::SUCCESS
@@ -147,10 +153,6 @@ async fn run_models(args: &[String]) -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
-        }
-        _ => {
-            eprintln!("usage: babblr models list | babblr models pull NAME\n\n{USAGE}");
-            ExitCode::from(2)
         }
     }
 }

@@ -1,10 +1,10 @@
 //! Conversations through the JSON API, as curl would use it, and bad input.
 
-mod common;
+use testkit as common;
 
-use babblr::llm::standin::StandinConfig;
 use common::spawn_app;
 use serde_json::{json, Value};
+use testkit::standin::StandinConfig;
 
 #[tokio::test]
 async fn a_conversation_is_created_listed_opened_and_deleted() {

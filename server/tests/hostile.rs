@@ -4,12 +4,12 @@
 //! rebinding requests, invented methods, concurrent openings, retries, and
 //! internals in error bodies.
 
-mod common;
+use testkit as common;
 
-use babblr::llm::standin::StandinConfig;
 use common::{api_error, spawn_app, TestApp};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use testkit::standin::StandinConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -3,15 +3,15 @@
 //! receives with the OTLP protobuf definitions. A test binary of its own,
 //! because the subscriber is process-wide.
 
-mod common;
+use testkit as common;
 
 use axum::body::Bytes;
 use axum::routing::post;
-use babblr::llm::standin::StandinConfig;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
+use testkit::standin::StandinConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_go_out_over_otlp_and_continue_the_callers_trace() {

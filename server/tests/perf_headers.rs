@@ -1,11 +1,11 @@
 //! The perf layer from outside: timing headers on every kind of response,
 //! request ids, spans kept per request, the record and /metrics.
 
-mod common;
+use testkit as common;
 
-use babblr::llm::standin::StandinConfig;
 use common::spawn_app;
 use serde_json::json;
+use testkit::standin::StandinConfig;
 use tracing::Instrument;
 
 fn assert_timing_headers(res: &reqwest::Response, what: &str) {
@@ -276,7 +276,7 @@ async fn attribute_spans_and_spawned_task_spans_reach_server_timing() {
 async fn a_span_is_reported_when_its_work_ends_not_when_its_last_clone_drops() {
     common::init_tracing();
     let request = tracing::info_span!(target: babblr::perf::REQUEST_TARGET, "request", request_id = "clone-test");
-    let trace = babblr::perf::layer::trace_of(&request).expect("the perf layer is installed");
+    let trace = babblr::perf::trace::trace_of(&request).expect("the perf layer is installed");
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let holder = async {
         babblr::perf_timed!("db.held_elsewhere", async {

@@ -1,12 +1,12 @@
 //! The exact `[PERF]` log lines, read through a capturing subscriber. A test
 //! binary of its own, because the subscriber is process-wide.
 
-mod common;
+use testkit as common;
 
-use babblr::llm::standin::{self, StandinConfig};
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use testkit::standin::{self, StandinConfig};
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);

@@ -3,14 +3,14 @@
 //! a request in flight finish. SQLite by default, PostgreSQL when
 //! `BABBLR_TEST_DATABASE=postgres` (see `common::postgres_url`).
 
-mod common;
+use testkit as common;
 
-use babblr::llm::standin::{self, StandinConfig};
 use common::json_http::{get_json, post_json};
 use serde_json::json;
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use testkit::standin::{self, StandinConfig};
 
 struct Server {
     child: Child,

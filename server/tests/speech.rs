@@ -2,11 +2,11 @@
 //! transcribed by real whisper.cpp with the real multilingual base model
 //! (plumbing with the tiny random-weight model), and every bad upload.
 
-mod common;
+use testkit as common;
 
-use babblr::llm::standin::StandinConfig;
 use common::{api_error, convert_wav, encode_wav, model_path, spawn_app, speech_wav, TestApp};
 use serde_json::Value;
+use testkit::standin::StandinConfig;
 
 const SPANISH: &str = "Hola, me llamo Juan. Quiero una mesa para dos personas, por favor.";
 const ENGLISH: &str = "Good morning. I would like a cup of coffee, please.";

@@ -1,13 +1,13 @@
 //! The tutor against the stand-in Ollama (the real ollama-rs client over
 //! HTTP): opening message, corrected chat, streamed replies and LLM failures.
 
-mod common;
+use testkit as common;
 
-use babblr::llm::standin::StandinConfig;
 use common::spawn_app;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;
+use testkit::standin::StandinConfig;
 
 /// The seed's curl example, verbatim, once conversation 1 exists.
 #[tokio::test]
@@ -363,7 +363,7 @@ async fn a_stream_cut_short_keeps_the_learner_message_and_stores_no_half_reply()
 /// `/v1/chat/completions` too, streaming as SSE).
 #[tokio::test]
 async fn the_openai_compatible_provider_chats_and_streams() {
-    let standin = babblr::llm::standin::spawn(StandinConfig::default())
+    let standin = testkit::standin::spawn(StandinConfig::default())
         .await
         .unwrap();
     let url = format!("http://{standin}/v1");

@@ -134,10 +134,14 @@ impl Engine {
         };
         let request = prompts::transcript_fix_request(conversation.language, &context, text);
         match perf_timed!(INFO, "stt.correction_llm", self.inner.llm.complete(request)).await {
-            Ok(fixed) if !fixed.trim().is_empty() && fixed.len() < text.len() * 3 + 20 => {
-                fixed.trim().to_string()
+            Ok(raw) => {
+                let fixed = prompts::parse_text_field(&raw, "text");
+                if !fixed.is_empty() && fixed.len() < text.len() * 3 + 20 {
+                    fixed
+                } else {
+                    text.to_string()
+                }
             }
-            Ok(_) => text.to_string(),
             Err(e) => {
                 tracing::warn!(error = %e, "transcript fix failed; keeping whisper's text");
                 text.to_string()

@@ -22,7 +22,7 @@ impl Engine {
         let request = prompts::translation_request(conversation.language, &message.content, native);
         let text =
             perf_timed!(INFO, "chat.translate_llm", self.inner.llm.complete(request)).await?;
-        let text = text.trim().to_string();
+        let text = prompts::parse_text_field(&text, "translation");
         self.inner.db.set_translation(message_id, &text).await?;
         Ok(text)
     }

@@ -1,13 +1,10 @@
 //! The tutor's language model, behind one enum: Ollama (through ollama-rs),
-//! any OpenAI-compatible server, or the scripted demo tutor.
-//!
-//! [`standin`] is a stand-in Ollama server for tests and benchmarks: it speaks
-//! Ollama's HTTP API so that the real ollama-rs client is what they exercise.
+//! any OpenAI-compatible server, or the scripted demo tutor. This module
+//! knows models and wire protocols; what to ask them is `tutor`'s business.
+//! (The stand-in Ollama the tests use lives in the `testkit` crate.)
 
 pub mod ollama;
 pub mod openai;
-pub mod scripted;
-pub mod standin;
 
 use crate::api::LlmHealth;
 use crate::config::{LlmConfig, LlmProviderKind};
@@ -93,7 +90,7 @@ pub type TokenStream = Pin<Box<dyn Stream<Item = Result<String>> + Send>>;
 pub enum Llm {
     Ollama(ollama::OllamaProvider),
     OpenAi(openai::OpenAiProvider),
-    Scripted(scripted::ScriptedProvider),
+    Scripted(crate::tutor::scripted::ScriptedProvider),
 }
 
 impl Llm {
@@ -102,7 +99,9 @@ impl Llm {
         Ok(match config.provider {
             LlmProviderKind::Ollama => Llm::Ollama(ollama::OllamaProvider::new(config)?),
             LlmProviderKind::OpenAi => Llm::OpenAi(openai::OpenAiProvider::new(config)?),
-            LlmProviderKind::Scripted => Llm::Scripted(scripted::ScriptedProvider::new(config)),
+            LlmProviderKind::Scripted => {
+                Llm::Scripted(crate::tutor::scripted::ScriptedProvider::new(config))
+            }
         })
     }
 

@@ -6,7 +6,7 @@
 //! chat stream) the COMPLETE line, the histogram and the record are written
 //! when the body ends, so they hold the whole duration.
 
-use super::layer::{trace_of, RequestTrace};
+use super::trace::{trace_of, RequestTrace};
 use super::{metrics, Ms, PerfStore, REQUEST_TARGET};
 use crate::api::{RequestRecord, SpanTiming};
 use axum::body::Body;

@@ -1,76 +1,16 @@
 //! The tracing layer that turns closed perf spans into log lines, header
 //! entries and metrics.
 
+use super::trace::{request_in, request_of_span, RequestTrace};
 use super::{Ms, REQUEST_TARGET, TARGET};
-use crate::api::SpanTiming;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
 use tracing::{Level, Subscriber};
 use tracing_subscriber::layer::Context;
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::Layer;
-
-/// The spans one HTTP request ran, collected while it runs.
-#[derive(Debug)]
-pub struct RequestTrace {
-    pub start: Instant,
-    pub request_id: String,
-    /// Names stay `&'static str` here (no allocation per span); they become
-    /// `SpanTiming`s once per request, when read.
-    spans: Mutex<Vec<(&'static str, f64, f64)>>,
-}
-
-impl RequestTrace {
-    fn new(request_id: String) -> Self {
-        RequestTrace {
-            start: Instant::now(),
-            request_id,
-            spans: Mutex::new(Vec::new()),
-        }
-    }
-
-    /// The spans finished so far, in the order they finished.
-    pub fn spans(&self) -> Vec<SpanTiming> {
-        self.spans
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|&(name, start_ms, duration_ms)| SpanTiming {
-                name: name.to_string(),
-                start_ms,
-                duration_ms,
-            })
-            .collect()
-    }
-
-    fn push(&self, name: &'static str, start_ms: f64, duration_ms: f64) {
-        self.spans
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((name, start_ms, duration_ms));
-    }
-}
-
-/// Returns the [`RequestTrace`] of a request span made with target
-/// [`REQUEST_TARGET`], when a [`PerfLayer`] over a registry is installed.
-pub fn trace_of(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
-    in_registry(span, |data| request_in(std::iter::once(data)))
-}
-
-/// Calls `f` with `span`'s data in the registry under the current
-/// subscriber, if there is one.
-fn in_registry<T>(
-    span: &tracing::Span,
-    f: impl FnOnce(SpanRef<'_, tracing_subscriber::Registry>) -> Option<T>,
-) -> Option<T> {
-    span.with_subscriber(|(id, dispatch)| {
-        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
-        f(registry.span(id)?)
-    })
-    .flatten()
-}
 
 /// When a [`perf_span!`](crate::perf_span) or `#[instrument]` span started.
 struct Started(Instant);
@@ -148,7 +88,7 @@ fn with_done_line(name: &str, duration_ms: f64, f: impl FnOnce(&str)) {
     thread_local! {
         static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
-    super::log::with_scratch(&LINE, |line| {
+    super::with_scratch(&LINE, |line| {
         line.push_str("[PERF] ");
         line.push_str(name);
         line.push_str(" - DONE in ");
@@ -170,14 +110,6 @@ pub fn start(span: &tracing::Span) {
         message = %StartLine(name),
         request_id = %RequestIdOf(|| request_of_span(span)),
     );
-}
-
-/// The trace of the request `span` runs in, found through its parents.
-fn request_of_span(span: &tracing::Span) -> Option<Arc<RequestTrace>> {
-    // From the parent up: a timer span is never a request span itself.
-    in_registry(span, |data| {
-        request_in(std::iter::successors(data.parent(), |s| s.parent()))
-    })
 }
 
 /// Reports a [`perf_timer!`](crate::perf_timer) or
@@ -222,13 +154,6 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     request_in(ctx.span(id)?.scope())
-}
-
-/// The first request trace among `spans` (a span and its parents).
-pub(super) fn request_in<'a, R: LookupSpan<'a> + 'a>(
-    mut spans: impl Iterator<Item = SpanRef<'a, R>>,
-) -> Option<Arc<RequestTrace>> {
-    spans.find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
 }
 
 impl<S> Layer<S> for PerfLayer

@@ -6,7 +6,7 @@
 //! request_id=…`: an event inside a request names that request even when it
 //! does not say so itself.
 
-use super::layer::{request_in, RequestTrace};
+use super::trace::{request_in, RequestTrace};
 use super::TARGET;
 use std::cell::RefCell;
 use std::io::Write;
@@ -71,7 +71,7 @@ where
         thread_local! {
             static LINE: RefCell<String> = const { RefCell::new(String::new()) };
         }
-        with_scratch(&LINE, |line| {
+        super::with_scratch(&LINE, |line| {
             format_line(line, event, || request_in(ctx.event_scope(event)?));
             let _ = self
                 .writer
@@ -79,22 +79,6 @@ where
                 .write_all(line.as_bytes());
         });
     }
-}
-
-/// Runs `f` with the thread's buffer in `slot`, emptied: a line is built
-/// without allocating. A nested use (a writer that logs, say) gets a fresh
-/// buffer instead.
-pub(super) fn with_scratch<R>(
-    slot: &'static std::thread::LocalKey<RefCell<String>>,
-    f: impl FnOnce(&mut String) -> R,
-) -> R {
-    slot.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut line) => {
-            line.clear();
-            f(&mut line)
-        }
-        Err(_) => f(&mut String::new()),
-    })
 }
 
 /// Writes one line: time, level, target, message, fields, and the request id
@@ -201,7 +185,7 @@ fn civil_time(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::civil_time;
-    use crate::perf::{layer::trace_of, subscriber, REQUEST_TARGET};
+    use crate::perf::{subscriber, trace::trace_of, REQUEST_TARGET};
     use std::sync::{Arc, Mutex};
 
     /// Runs `f` under the process's subscriber with `filter`, returning

@@ -22,9 +22,11 @@ pub mod metrics;
 pub mod otel;
 pub mod store;
 pub mod subscriber;
+pub mod trace;
 
-pub use layer::{PerfLayer, RequestTrace};
+pub use layer::PerfLayer;
 pub use store::PerfStore;
+pub use trace::RequestTrace;
 
 /// Target of every perf span and `[PERF]` log line (`RUST_LOG=babblr::perf=debug`).
 pub const TARGET: &str = "babblr::perf";
@@ -176,6 +178,22 @@ impl std::fmt::Display for Ms {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.write_to(f)
     }
+}
+
+/// Runs `f` with the thread's buffer in `slot`, emptied: a line is built
+/// without allocating. A nested use (a writer that logs, say) gets a fresh
+/// buffer instead.
+pub(crate) fn with_scratch<R>(
+    slot: &'static std::thread::LocalKey<std::cell::RefCell<String>>,
+    f: impl FnOnce(&mut String) -> R,
+) -> R {
+    slot.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut line) => {
+            line.clear();
+            f(&mut line)
+        }
+        Err(_) => f(&mut String::new()),
+    })
 }
 
 /// Spawns a task that stays inside the current request's trace, so its spans

@@ -45,8 +45,12 @@ pub fn history_turns(history: &[Message]) -> Vec<Turn> {
 }
 
 /// The schema of an opening message: the message and its translation.
+///
+/// Every schema has a `title` naming its task: the stand-in Ollama in
+/// `testkit` answers by it, never by the prompt's wording.
 pub fn opening_schema() -> Value {
     json!({
+        "title": "opening",
         "type": "object",
         "properties": {
             "message": {"type": "string"},
@@ -104,6 +108,7 @@ pub fn reply_request(
 /// The schema corrections are asked for in.
 pub fn corrections_schema() -> Value {
     json!({
+        "title": "corrections",
         "type": "object",
         "properties": {
             "corrected_text": {"type": "string"},
@@ -154,26 +159,44 @@ pub fn correction_request(
     }
 }
 
+/// The schema a translation is asked for in.
+pub fn translation_schema() -> Value {
+    json!({
+        "title": "translation",
+        "type": "object",
+        "properties": {"translation": {"type": "string"}},
+        "required": ["translation"]
+    })
+}
+
 /// Asks for a translation of a tutor message into `native`.
 pub fn translation_request(language: Language, text: &str, native: Language) -> LlmRequest {
     LlmRequest {
         turns: vec![
             Turn::system(format!(
-                "Translate the following {} text into {}. Answer with the translation only.",
+                "Translate the following {} text into {}. Answer only with JSON: \
+                 {{\"translation\": the translation}}.",
                 language.english_name(),
                 native.english_name()
             )),
             Turn::user(text.to_string()),
         ],
-        json_schema: None,
+        json_schema: Some(translation_schema()),
         purpose: Purpose::Translation {
             text: text.to_string(),
         },
     }
 }
 
-/// First words of the transcript-fix system prompt (the stand-in keys on them).
-pub const TRANSCRIPT_FIX_PREFIX: &str = "You fix speech-recognition mistakes";
+/// The schema a fixed transcript is asked for in.
+pub fn transcript_fix_schema() -> Value {
+    json!({
+        "title": "transcript_fix",
+        "type": "object",
+        "properties": {"text": {"type": "string"}},
+        "required": ["text"]
+    })
+}
 
 /// Asks for a transcript with likely mis-hearings fixed, given the
 /// conversation so far; the learner's own mistakes are left for the tutor.
@@ -195,21 +218,41 @@ pub fn transcript_fix_request(
     LlmRequest {
         turns: vec![
             Turn::system(format!(
-                "{TRANSCRIPT_FIX_PREFIX} in a {lang} learner's spoken message. \
+                "You fix speech-recognition mistakes in a {lang} learner's spoken message. \
                  Change only words that were probably mis-heard (words that sound alike \
                  but do not fit the conversation) and add punctuation. Keep the learner's \
                  own grammar and vocabulary mistakes: the tutor corrects those later. \
-                 Answer with the fixed message only.\n\nConversation so far:\n{}",
+                 Answer only with JSON: {{\"text\": the fixed message}}.\n\nConversation so far:\n{}",
                 history.join("\n"),
                 lang = language.english_name(),
             )),
             Turn::user(text.to_string()),
         ],
-        json_schema: None,
+        json_schema: Some(transcript_fix_schema()),
         purpose: Purpose::TranscriptFix {
             text: text.to_string(),
         },
     }
+}
+
+/// The string field `key` of a JSON answer, or, from a model that ignored
+/// the format, the whole answer (never raw JSON of another shape).
+pub fn parse_text_field(raw: &str, key: &str) -> String {
+    if let Some(v) = super::corrections::extract_json(raw) {
+        if let Some(text) = v[key].as_str() {
+            return text.trim().to_string();
+        }
+        if v.is_object() {
+            // JSON, but not ours: its first string value is the best guess.
+            if let Some(text) = v
+                .as_object()
+                .and_then(|o| o.values().find_map(|x| x.as_str()))
+            {
+                return text.trim().to_string();
+            }
+        }
+    }
+    raw.trim().to_string()
 }
 
 /// Reads an opening answer: JSON with `message` and `translation`, or, from a
@@ -248,5 +291,31 @@ mod tests {
         assert_eq!((m.as_str(), t.as_deref()), ("¡Hola!", Some("Hi!")));
         let (m, t) = parse_opening("¡Hola! ¿Qué tal?");
         assert_eq!((m.as_str(), t), ("¡Hola! ¿Qué tal?", None));
+    }
+
+    #[test]
+    fn text_answers_parse_from_json_or_plain_text() {
+        assert_eq!(
+            parse_text_field("{\"translation\": \" Hi \"}", "translation"),
+            "Hi"
+        );
+        assert_eq!(parse_text_field("Hi there", "translation"), "Hi there");
+        assert_eq!(
+            parse_text_field("```json\n{\"text\": \"Hola.\"}\n```", "text"),
+            "Hola."
+        );
+        assert_eq!(parse_text_field("{\"other\": \"Hola.\"}", "text"), "Hola.");
+    }
+
+    #[test]
+    fn every_schema_names_its_task() {
+        for (schema, title) in [
+            (opening_schema(), "opening"),
+            (corrections_schema(), "corrections"),
+            (translation_schema(), "translation"),
+            (transcript_fix_schema(), "transcript_fix"),
+        ] {
+            assert_eq!(schema["title"], title);
+        }
     }
 }

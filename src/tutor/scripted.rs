@@ -1,10 +1,10 @@
 //! The scripted demo tutor: deterministic answers for trying the UI without a
 //! model. `/health` and the UI say plainly that it is a demo.
 
-use super::{LlmRequest, Purpose, TokenStream};
 use crate::api::LlmHealth;
 use crate::config::LlmConfig;
 use crate::error::Result;
+use crate::llm::{LlmRequest, Purpose, TokenStream};
 use crate::tutor::{corrections, demo};
 use futures::StreamExt;
 use std::time::Duration;
@@ -44,9 +44,13 @@ impl ScriptedProvider {
                 serde_json::json!({"corrected_text": corrected_text, "corrections": corrections})
                     .to_string()
             }
-            Purpose::TranscriptFix { text } => demo::fix_transcript(text),
+            Purpose::TranscriptFix { text } => {
+                serde_json::json!({"text": demo::fix_transcript(text)}).to_string()
+            }
             Purpose::Translation { text } => {
-                demo::translate(text).unwrap_or_else(|| format!("(demo translation) {text}"))
+                let t =
+                    demo::translate(text).unwrap_or_else(|| format!("(demo translation) {text}"));
+                serde_json::json!({"translation": t}).to_string()
             }
         }
     }

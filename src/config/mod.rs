@@ -1,5 +1,9 @@
-//! All settings, read once from the environment. README's "Configuration"
-//! table lists the same variables with the same defaults.
+//! All settings, checked in one place ([`Config::from_lookup`]) whichever
+//! way they arrive: command-line flags, environment variables ([`settings`]
+//! declares both for clap), or a test's map. README's "Configuration" table
+//! lists the same variables with the same defaults.
+
+pub mod settings;
 
 use crate::domain::{CefrLevel, Language};
 use std::net::SocketAddr;

@@ -1,12 +1,9 @@
-//! A Babblr server for tests: a real SQLite file in a temp dir, the real
-//! ollama-rs client talking to the stand-in Ollama over HTTP, and the full
-//! router on a loopback port.
-#![allow(dead_code)]
+//! A Babblr server for tests: a real SQLite file in a temp dir (or a
+//! PostgreSQL schema), the real ollama-rs client talking to the stand-in
+//! Ollama over HTTP, and the full router on a loopback port.
 
-pub mod json_http;
-
+use crate::standin::{self, StandinConfig};
 use babblr::config::Config;
-use babblr::llm::standin::{self, StandinConfig};
 use babblr::Engine;
 use std::collections::HashMap;
 use std::net::SocketAddr;

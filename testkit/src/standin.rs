@@ -5,24 +5,27 @@
 //! the real ollama-rs client is what the tests exercise. Streams are NDJSON,
 //! one complete JSON line per chunk. It also answers the OpenAI-compatible
 //! `/v1/chat/completions` (streaming as SSE) and `/v1/models`, for the
-//! `openai` provider. Answers: corrections JSON when the request
-//! has a `format` asking for corrections, an opening with its translation when
-//! it asks for one, a translation when the system prompt asks to translate,
-//! otherwise a short reply in the language the prompt names.
+//! `openai` provider.
+//!
+//! What a request is for is read from its JSON schema's `title` (the
+//! `format` Ollama gets, the `response_format` of the OpenAI API), never from
+//! the prompt's wording, so rewording a prompt cannot change what it answers:
+//! `corrections`, `opening`, `translation`, `transcript_fix`; no schema is a
+//! reply. The answer is written in the language the prompt names.
 //!
 //! Faults for tests, written anywhere in the last user message:
 //! `#fault:500`, `#fault:hang`, `#fault:drop` (connection dropped after two
 //! pieces), `#delay:MS` (first-piece delay for this request).
 
-use crate::domain::{topics, Language};
-use crate::llm::scripted::split_words;
-use crate::tutor::{corrections, demo};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use babblr::domain::{topics, Language};
+use babblr::tutor::scripted::split_words;
+use babblr::tutor::{corrections, demo};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -158,27 +161,31 @@ fn plan(cfg: &StandinConfig, body: &Value, messages: &[Value], prompt: Option<&s
         .unwrap_or(cfg.first_token_delay);
 
     let language = demo::language_in_prompt(&system);
-    let format = &body["format"];
-    let wants = |key: &str| format["properties"].get(key).is_some();
-    let answer = if wants("corrections") || (format == "json" && system.contains("mistakes")) {
-        let (corrected_text, corrections) = corrections::rule_based(language, &last_user);
-        json!({"corrected_text": corrected_text, "corrections": corrections}).to_string()
-    } else if wants("translation") {
-        let topic = topics().iter().find(|t| system.contains(&t.roleplay));
-        let (message, translation) =
-            demo::opening(language, topic.map(|t| t.id.as_str()).unwrap_or(""));
-        json!({"message": message, "translation": translation}).to_string()
-    } else if system.starts_with(crate::tutor::prompts::TRANSCRIPT_FIX_PREFIX) {
-        demo::fix_transcript(&last_user)
-    } else if system.starts_with("Translate") {
-        demo::translate(&last_user).unwrap_or_else(|| format!("(stand-in translation) {last_user}"))
-    } else {
-        let language = if system.is_empty() {
-            Language::English
-        } else {
-            language
-        };
-        demo::reply(language, &last_user).0.to_string()
+    let answer = match schema_title(body) {
+        Some("corrections") => {
+            let (corrected_text, corrections) = corrections::rule_based(language, &last_user);
+            json!({"corrected_text": corrected_text, "corrections": corrections}).to_string()
+        }
+        Some("opening") => {
+            let topic = topics().iter().find(|t| system.contains(&t.roleplay));
+            let (message, translation) =
+                demo::opening(language, topic.map(|t| t.id.as_str()).unwrap_or(""));
+            json!({"message": message, "translation": translation}).to_string()
+        }
+        Some("transcript_fix") => json!({"text": demo::fix_transcript(&last_user)}).to_string(),
+        Some("translation") => {
+            let text = demo::translate(&last_user)
+                .unwrap_or_else(|| format!("(stand-in translation) {last_user}"));
+            json!({"translation": text}).to_string()
+        }
+        _ => {
+            let language = if system.is_empty() {
+                Language::English
+            } else {
+                language
+            };
+            demo::reply(language, &last_user).0.to_string()
+        }
     };
     Plan {
         model: body["model"].as_str().unwrap_or_default().to_string(),
@@ -187,6 +194,14 @@ fn plan(cfg: &StandinConfig, body: &Value, messages: &[Value], prompt: Option<&s
         fault,
         first_delay,
     }
+}
+
+/// The title of the schema a request asks its answer to follow: Ollama's
+/// `format`, or OpenAI's `response_format.json_schema.schema`.
+fn schema_title(body: &Value) -> Option<&str> {
+    body["format"]["title"]
+        .as_str()
+        .or_else(|| body["response_format"]["json_schema"]["schema"]["title"].as_str())
 }
 
 /// Ollama's timing fields (nanoseconds) for a final line.

@@ -1,15 +1,12 @@
 //! The stand-in Ollama speaks Ollama's wire protocol: checked with the real
 //! ollama-rs client and with raw HTTP (one complete JSON line per chunk).
 
-#[path = "common/json_http.rs"]
-mod json_http;
-
-use babblr::llm::standin::{self, StandinConfig};
 use futures::StreamExt;
-use json_http::get_json;
 use ollama_rs::generation::completion::request::GenerationRequest;
 use ollama_rs::Ollama;
 use serde_json::{json, Value};
+use testkit::json_http::get_json;
+use testkit::standin::{self, StandinConfig};
 
 #[tokio::test]
 async fn ollama_rs_lists_shows_and_generates() {
@@ -87,4 +84,64 @@ async fn streams_are_ndjson_and_unknown_models_are_404() {
     );
     let v = get_json(&http, &format!("http://{addr}/api/version")).await;
     assert!(v["version"].is_string());
+}
+
+/// What a request is for comes from its schema's title: a prompt in any
+/// wording gets the same kind of answer.
+#[tokio::test]
+async fn the_schema_title_decides_the_answer_not_the_wording() {
+    let addr = standin::spawn(StandinConfig::default()).await.unwrap();
+    let http = reqwest::Client::new();
+    let ask = |title: Option<&str>| {
+        let mut body = json!({
+            "model": "llama3.2:3b",
+            "stream": false,
+            "messages": [
+                {"role": "system", "content": "Reworded prompt, in Spanish, with no hint of the task."},
+                {"role": "user", "content": "yo es estudiante"}
+            ]
+        });
+        if let Some(t) = title {
+            body["format"] = json!({"title": t, "type": "object"});
+        }
+        http.post(format!("http://{addr}/api/chat"))
+            .json(&body)
+            .send()
+    };
+    let content = |v: Value| v["message"]["content"].as_str().unwrap().to_string();
+    let answer = content(
+        ask(Some("corrections"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    let v: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(v["corrected_text"], "Yo soy estudiante.");
+    let answer = content(
+        ask(Some("translation"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert!(serde_json::from_str::<Value>(&answer).unwrap()["translation"].is_string());
+    let answer = content(
+        ask(Some("transcript_fix"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert!(serde_json::from_str::<Value>(&answer).unwrap()["text"].is_string());
+    let answer = content(ask(Some("opening")).await.unwrap().json().await.unwrap());
+    assert!(serde_json::from_str::<Value>(&answer).unwrap()["message"].is_string());
+    let reply = content(ask(None).await.unwrap().json().await.unwrap());
+    assert!(
+        serde_json::from_str::<Value>(&reply).is_err(),
+        "a plain reply: {reply}"
+    );
 }

@@ -1,7 +1,5 @@
 //! JSON over HTTP for the tests and benches that talk to a server by URL:
 //! the JSON answer of a successful request, or a panic saying what failed.
-//! (Benches include this file with `#[path]`; it needs only reqwest.)
-#![allow(dead_code)] // each includer uses what it needs
 
 use serde_json::Value;
 
