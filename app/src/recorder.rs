@@ -256,10 +256,10 @@ mod browser {
         Ok(recording.stop())
     }
 
-    /// Uploads a WAV to `POST /stt/transcribe?conversation_id=N`, timed as
+    /// Uploads a WAV through the `transcribe` server function
+    /// (`POST /stt/transcribe`, multipart), timed like every call as
     /// `api.POST./stt/transcribe`.
     pub async fn upload(conversation_id: i64, wav: Vec<u8>) -> Result<Transcription, ApiError> {
-        let window = web_sys::window().ok_or_else(|| js_err("no window", JsValue::NULL))?;
         let bytes = js_sys::Uint8Array::from(wav.as_slice());
         let parts = js_sys::Array::of1(&bytes);
         let props = web_sys::BlobPropertyBag::new();
@@ -267,31 +267,11 @@ mod browser {
         let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &props)
             .map_err(|e| js_err("recording", e))?;
         let form = web_sys::FormData::new().map_err(|e| js_err("form", e))?;
+        form.append_with_str("conversation_id", &conversation_id.to_string())
+            .map_err(|e| js_err("form", e))?;
         form.append_with_blob_and_filename("audio", &blob, "recording.wav")
             .map_err(|e| js_err("form", e))?;
-        let init = web_sys::RequestInit::new();
-        init.set_method("POST");
-        init.set_body(&form);
-        let url = format!("/stt/transcribe?conversation_id={conversation_id}");
-        let timer = crate::perf::ApiTimer::start("POST", "/stt/transcribe");
-        let response: web_sys::Response =
-            JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-                .await
-                .map_err(|e| js_err("upload", e))?
-                .unchecked_into();
-        let headers = crate::stream::headers_of(&response);
-        let text = JsFuture::from(response.text().map_err(|e| js_err("upload", e))?)
-            .await
-            .map_err(|e| js_err("upload", e))?
-            .as_string()
-            .unwrap_or_default();
-        timer.finish(Some(headers));
-        if response.ok() {
-            serde_json::from_str(&text)
-                .map_err(|e| ApiError::new(codes::NETWORK, format!("unexpected answer: {e}")))
-        } else {
-            Err(ApiError::from_body(text))
-        }
+        crate::api::speech::transcribe(form.into()).await
     }
 }
 

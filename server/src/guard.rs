@@ -110,6 +110,50 @@ pub async fn middleware(State(guard): State<Arc<Guard>>, req: Request, next: Nex
     }
 }
 
+/// The largest body each path takes: the speech upload its own limit, every
+/// other request the API's.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    api: usize,
+    upload: usize,
+}
+
+/// Room for the multipart framing around the largest accepted recording.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+impl BodyLimits {
+    pub fn new(config: &Config) -> BodyLimits {
+        BodyLimits {
+            api: config.max_body_bytes,
+            upload: config.stt.max_upload_bytes + MULTIPART_OVERHEAD,
+        }
+    }
+}
+
+/// Axum middleware: a body over its path's limit gets 413 — at once when
+/// `Content-Length` says so, else when reading passes the limit.
+pub async fn body_limit(State(limits): State<BodyLimits>, req: Request, next: Next) -> Response {
+    let limit = if req.uri().path() == UPLOAD_PATH {
+        limits.upload
+    } else {
+        limits.api
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::new(codes::PAYLOAD_TOO_LARGE, "The request body is too large.")
+            .into_response();
+    }
+    let req = req.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(req).await
+}
+
+/// The speech upload's path.
+const UPLOAD_PATH: &str = "/stt/transcribe";
+
 /// A POST, PUT or PATCH must say its body is JSON (the speech upload:
 /// multipart). A missing Content-Type is refused too: it is what a
 /// cross-site "simple" request can send without asking first.
@@ -117,7 +161,7 @@ fn wrong_content_type(req: &Request) -> Option<ApiError> {
     if !matches!(*req.method(), Method::POST | Method::PUT | Method::PATCH) {
         return None;
     }
-    let upload = req.uri().path() == "/stt/transcribe";
+    let upload = req.uri().path() == UPLOAD_PATH;
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -135,10 +179,18 @@ fn wrong_content_type(req: &Request) -> Option<ApiError> {
         mime.as_str()
     };
     if upload {
-        return (mime != "multipart/form-data").then(|| {
-            ApiError::new(
+        if mime != "multipart/form-data" {
+            return Some(ApiError::new(
                 codes::UNSUPPORTED_MEDIA_TYPE,
                 format!("send the recording as multipart/form-data with a field named 'audio', not '{shown}'"),
+            ));
+        }
+        // server_fn's multipart decoder panics on a Content-Type whose boundary
+        // it cannot parse: the same parser refuses it here first.
+        return multer::parse_boundary(ct).is_err().then(|| {
+            ApiError::new(
+                codes::INVALID_REQUEST,
+                "the multipart body has no boundary in its Content-Type",
             )
         });
     }

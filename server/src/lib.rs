@@ -4,7 +4,6 @@
 pub mod guard;
 pub mod listen;
 pub mod routes;
-pub mod stt_routes;
 
 use app::{shell, App};
 use axum::body::Body;
@@ -20,7 +19,6 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 /// Leptos settings from our config: bundle name, site folder, address.
@@ -55,9 +53,11 @@ pub fn router(engine: Engine) -> Router {
 
     let mut router = pages
         .merge(routes::api(engine.clone()))
-        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
         // Speech uploads have their own, larger limit.
-        .merge(stt_routes::routes(engine.clone()))
+        .layer(middleware::from_fn_with_state(
+            guard::BodyLimits::new(&config),
+            guard::body_limit,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,

@@ -53,3 +53,11 @@ pub struct SttLanguage {
     pub name: String,
     pub whisper_id: i32,
 }
+
+/// `GET /stt/models`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SttModels {
+    /// The model in use, by name (or file name for a path).
+    pub current: String,
+    pub models: Vec<SttModel>,
+}

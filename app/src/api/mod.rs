@@ -4,6 +4,8 @@
 //!
 //! Every call from the browser goes through [`PerfClient`], which times it.
 
+pub mod speech;
+
 use crate::perf::PerfClient;
 use babblr::api::{
     ApiError, ApiJson, ChatResponse, Conversation, ConversationDetail, Health,
@@ -13,7 +15,7 @@ use leptos::prelude::*;
 use server_fn::codec::GetUrl;
 
 #[cfg(feature = "ssr")]
-fn engine() -> Result<babblr::Engine, ApiError> {
+pub(crate) fn engine() -> Result<babblr::Engine, ApiError> {
     use_context::<babblr::Engine>()
         .ok_or_else(|| ApiError::new(babblr::api::codes::INTERNAL, "engine is not available"))
 }
