@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
 
-/// A language the tutor teaches. Serialised as the original app names it (`spanish`).
+/// A language the tutor teaches. Serialised by its English name in lower case (`spanish`), as the Python app this grew from did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {

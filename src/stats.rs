@@ -1,4 +1,4 @@
-//! Latency summaries and the original app's targets, shared by the /perf
+//! Latency summaries and the seed's targets (the Python app's instrumentation summary, `../shared/seed/`), shared by the /perf
 //! page, `BabblrPerf.report()` and the benchmarks.
 
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ pub fn summarize(durations: &[f64]) -> Summary {
     }
 }
 
-/// How a duration compares with the original's targets.
+/// How a duration compares with the seed's targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
@@ -49,7 +49,7 @@ impl Verdict {
     }
 }
 
-/// The original's thresholds (good below the first, investigate above the
+/// The seed's thresholds (good below the first, investigate above the
 /// second), in ms, for a span name or route: LLM work 2 s / 5 s,
 /// transcription 1 s / 3 s, everything else (API overhead) 200 ms / 500 ms.
 pub fn thresholds(name: &str) -> (f64, f64) {

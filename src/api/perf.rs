@@ -36,7 +36,7 @@ pub struct NamedSummary {
     /// `llm`, `speech`, `database` or `other` (spans); `route` for routes.
     pub kind: String,
     pub summary: crate::stats::Summary,
-    /// Against the original's targets, judged on p95.
+    /// Against the seed's targets, judged on p95.
     pub verdict: crate::stats::Verdict,
     /// The good and acceptable limits in ms, for the charts.
     pub thresholds: (f64, f64),

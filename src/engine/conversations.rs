@@ -78,7 +78,7 @@ impl Engine {
 }
 
 /// What a request may say about the conversation it is for; each field
-/// given must agree with the conversation (the original API sent them).
+/// given must agree with the conversation (the Python app's API sent them with every chat, and curl users still do).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Expect<'a> {
     pub language: Option<Language>,

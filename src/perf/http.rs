@@ -172,7 +172,7 @@ fn set_timing_headers(
         }
     }
     // Lets a page on another (allowed) origin read the timing headers; the
-    // original app's browser never saw them.
+    // Python app's browser never saw them.
     headers.insert(
         "access-control-expose-headers",
         HeaderValue::from_static("X-Response-Time, Server-Timing, X-Request-Id"),

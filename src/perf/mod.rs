@@ -6,7 +6,7 @@
 //! - a whole function, sync or async:
 //!   `#[tracing::instrument(target = "babblr::perf", name = "x", level = "info", skip_all)]`
 //!
-//! These are the Rust forms of the original's `perf_timer()`, `async_perf_timer()`,
+//! These are the Rust forms of the seed's (the Python app's) `perf_timer()`, `async_perf_timer()`,
 //! `@time_function()` and `@time_async_function()`. When the work ends (the
 //! macros' guards report it; `#[instrument]` spans when they close),
 //! [`layer`] sends its duration to every sink: the `[PERF] … DONE`

@@ -4,12 +4,14 @@
 //! whisper state on tokio's blocking pool.
 //!
 //! - [`audio`]: uploads to 16 kHz mono, with the limits and errors.
+//! - [`resample`]: any rate to whisper's 16 kHz.
 //! - [`models`]: model names, files, and `babblr models pull`.
 //! - [`slots`]: how many decode-and-transcribe jobs run and wait; past that
 //!   a request gets 503 `stt_busy` at once rather than a minute in a queue.
 
 pub mod audio;
 pub mod models;
+pub mod resample;
 pub mod slots;
 
 use crate::api::{SttBackend, SttLanguage};

@@ -81,7 +81,7 @@ pub async fn initial_message(
     Ok(engine.initial_message(id, expect, prefs).await?)
 }
 
-/// `POST /chat {conversation_id, user_message}`; the original's `language`
+/// `POST /chat {conversation_id, user_message}`; the Python app's `language`
 /// and `difficulty_level` may be sent too and must match the conversation;
 /// `native_language` and `correction_max_level` override the server's defaults.
 #[server(prefix = "", endpoint = "chat", input = ApiJson, output = JsonOut, client = PerfClient)]

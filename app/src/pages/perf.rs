@@ -1,6 +1,6 @@
 //! /perf: where the time goes. A waterfall of the server's last requests
 //! (each span a bar on one shared time axis, coloured by kind), per-span and
-//! per-route percentiles against the original's targets, and the browser's
+//! per-route percentiles against the seed's targets, and the browser's
 //! own measures beside the server's, so "total − backend" is visible.
 
 use crate::api::{get_perf_summary, perf_requests};
