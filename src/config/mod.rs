@@ -13,6 +13,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LlmProviderKind {
     Ollama,
+    /// The built-in model (`babblr-llm`, llama.cpp) on a GGUF file.
+    Embedded,
     OpenAi,
     Scripted,
 }
@@ -21,6 +23,7 @@ impl LlmProviderKind {
     pub fn id(self) -> &'static str {
         match self {
             LlmProviderKind::Ollama => "ollama",
+            LlmProviderKind::Embedded => "embedded",
             LlmProviderKind::OpenAi => "openai",
             LlmProviderKind::Scripted => "scripted",
         }
@@ -44,6 +47,8 @@ pub struct LlmConfig {
     pub retries: u32,
     /// Load the model in the background at start.
     pub warmup: bool,
+    /// CPU threads of the built-in model.
+    pub threads: usize,
 }
 
 /// Speech-to-text settings.
@@ -157,12 +162,13 @@ impl Config {
 
         let provider = match var("BABBLR_LLM_PROVIDER").as_deref().unwrap_or("ollama") {
             "ollama" => LlmProviderKind::Ollama,
+            "embedded" | "builtin" => LlmProviderKind::Embedded,
             "openai" => LlmProviderKind::OpenAi,
             "scripted" | "demo" => LlmProviderKind::Scripted,
             other => {
                 return Err(err(
                     "BABBLR_LLM_PROVIDER",
-                    format!("'{other}' is not one of ollama, openai, scripted"),
+                    format!("'{other}' is not one of ollama, embedded, openai, scripted"),
                 ))
             }
         };
@@ -228,6 +234,7 @@ impl Config {
             keep_alive: var("BABBLR_LLM_KEEP_ALIVE").unwrap_or_else(|| "30m".into()),
             retries: number("BABBLR_LLM_RETRIES", 2)? as u32,
             warmup: flag("BABBLR_LLM_WARMUP", true),
+            threads: number("BABBLR_LLM_THREADS", default_whisper_threads())?.max(1),
         };
 
         let correction_max_level = match var("BABBLR_CORRECTION_MAX_LEVEL") {

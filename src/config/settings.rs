@@ -20,7 +20,7 @@ pub struct Settings {
     /// Database pool size.
     #[arg(long, env = "BABBLR_DB_MAX_CONNECTIONS", default_value = "8")]
     pub db_max_connections: Option<String>,
-    /// `ollama`, `openai` (any OpenAI-compatible server) or `scripted` (demo).
+    /// `ollama`, `embedded` (the built-in model on a GGUF file), `openai` (any OpenAI-compatible server) or `scripted` (demo).
     #[arg(long, env = "BABBLR_LLM_PROVIDER", default_value = "ollama")]
     pub llm_provider: Option<String>,
     /// LLM server [default: $OLLAMA_HOST or http://127.0.0.1:11434; http://127.0.0.1:8080/v1 for openai].
@@ -29,9 +29,12 @@ pub struct Settings {
     /// Ollama's own address setting, used when BABBLR_LLM_URL is unset.
     #[arg(long, env = "OLLAMA_HOST", hide_short_help = true)]
     pub ollama_host: Option<String>,
-    /// Model name.
+    /// Model name (for `embedded`: the GGUF file).
     #[arg(long, env = "BABBLR_LLM_MODEL", default_value = "llama3.2:3b")]
     pub llm_model: Option<String>,
+    /// CPU threads of the built-in model [default: half the cores, 1-4].
+    #[arg(long, env = "BABBLR_LLM_THREADS")]
+    pub llm_threads: Option<String>,
     /// Bearer key for hosted OpenAI-compatible APIs.
     #[arg(long, env = "BABBLR_LLM_API_KEY", hide_env_values = true)]
     pub llm_api_key: Option<String>,

@@ -3,6 +3,7 @@
 //! knows models and wire protocols; what to ask them is `tutor`'s business.
 //! (The stand-in Ollama the tests use lives in the `testkit` crate.)
 
+pub mod embedded;
 pub mod ollama;
 pub mod openai;
 
@@ -79,6 +80,8 @@ pub struct LlmRequest {
     pub turns: Vec<Turn>,
     /// A JSON schema the answer must follow (Ollama `format`, OpenAI `response_format`).
     pub json_schema: Option<serde_json::Value>,
+    /// Most tokens the answer may take (Ollama `num_predict`, OpenAI `max_tokens`).
+    pub max_tokens: Option<u32>,
     pub purpose: Purpose,
 }
 
@@ -89,6 +92,7 @@ pub type TokenStream = Pin<Box<dyn Stream<Item = Result<String>> + Send>>;
 /// The configured provider.
 pub enum Llm {
     Ollama(ollama::OllamaProvider),
+    Embedded(Box<embedded::EmbeddedProvider>),
     OpenAi(openai::OpenAiProvider),
     Scripted(crate::tutor::scripted::ScriptedProvider),
 }
@@ -98,6 +102,9 @@ impl Llm {
     pub fn from_config(config: &LlmConfig) -> Result<Llm> {
         Ok(match config.provider {
             LlmProviderKind::Ollama => Llm::Ollama(ollama::OllamaProvider::new(config)?),
+            LlmProviderKind::Embedded => {
+                Llm::Embedded(Box::new(embedded::EmbeddedProvider::new(config)))
+            }
             LlmProviderKind::OpenAi => Llm::OpenAi(openai::OpenAiProvider::new(config)?),
             LlmProviderKind::Scripted => {
                 Llm::Scripted(crate::tutor::scripted::ScriptedProvider::new(config))
@@ -109,6 +116,7 @@ impl Llm {
     pub async fn complete(&self, req: LlmRequest) -> Result<String> {
         match self {
             Llm::Ollama(p) => p.complete(req).await,
+            Llm::Embedded(p) => p.complete(req).await,
             Llm::OpenAi(p) => p.complete(req).await,
             Llm::Scripted(p) => p.complete(req).await,
         }
@@ -118,6 +126,7 @@ impl Llm {
     pub async fn stream(&self, req: LlmRequest) -> Result<TokenStream> {
         match self {
             Llm::Ollama(p) => p.stream(req).await,
+            Llm::Embedded(p) => p.stream(req).await,
             Llm::OpenAi(p) => p.stream(req).await,
             Llm::Scripted(p) => p.stream(req).await,
         }
@@ -127,6 +136,7 @@ impl Llm {
     pub async fn warmup(&self) -> Result<()> {
         match self {
             Llm::Ollama(p) => p.warmup().await,
+            Llm::Embedded(p) => p.warmup().await,
             Llm::OpenAi(p) => p.warmup().await,
             Llm::Scripted(_) => Ok(()),
         }
@@ -136,6 +146,7 @@ impl Llm {
     pub async fn health(&self) -> LlmHealth {
         match self {
             Llm::Ollama(p) => p.health().await,
+            Llm::Embedded(p) => p.health().await,
             Llm::OpenAi(p) => p.health().await,
             Llm::Scripted(p) => p.health(),
         }

@@ -72,6 +72,9 @@ impl OllamaProvider {
         if let Some(k) = &self.keep_alive {
             r = r.keep_alive(k.clone());
         }
+        if let Some(n) = req.max_tokens {
+            r = r.options(ollama_rs::models::ModelOptions::default().num_predict(n as i32));
+        }
         if let Some(schema) = &req.json_schema {
             match serde_json::from_value::<JsonStructure>(schema.clone()) {
                 Ok(s) => r = r.format(FormatType::StructuredJson(Box::new(s))),

@@ -50,6 +50,9 @@ impl OpenAiProvider {
             })
             .collect();
         let mut body = json!({"model": self.model, "messages": messages, "stream": stream});
+        if let Some(n) = req.max_tokens {
+            body["max_tokens"] = json!(n);
+        }
         if let Some(schema) = &req.json_schema {
             body["response_format"] =
                 json!({"type": "json_schema", "json_schema": {"name": "answer", "schema": schema}});

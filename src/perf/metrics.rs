@@ -10,6 +10,9 @@ const BUCKETS: &[f64] = &[
     60.0,
 ];
 
+/// How often histogram samples are folded into buckets.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the process-wide Prometheus recorder once and returns its handle.
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -22,6 +25,17 @@ pub fn handle() -> &'static PrometheusHandle {
         // Another recorder may already be installed (a test harness); then
         // /metrics shows what this handle sees, which is nothing.
         let _ = metrics::set_global_recorder(recorder);
+        // Histogram samples wait in the recorder until upkeep folds them into
+        // their buckets; `build_recorder` starts no upkeep of its own, so
+        // without this they piled up until /metrics was next scraped (the
+        // soak test saw RSS grow ~240 bytes a chat).
+        let upkeep = handle.clone();
+        let _ = std::thread::Builder::new()
+            .name("babblr-metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                upkeep.run_upkeep();
+            });
         handle
     })
 }

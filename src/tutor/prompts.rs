@@ -53,8 +53,8 @@ pub fn opening_schema() -> Value {
         "title": "opening",
         "type": "object",
         "properties": {
-            "message": {"type": "string"},
-            "translation": {"type": "string"}
+            "message": {"type": "string", "maxLength": 600},
+            "translation": {"type": "string", "maxLength": 600}
         },
         "required": ["message", "translation"]
     })
@@ -82,6 +82,7 @@ pub fn opening_request(
             )),
         ],
         json_schema: Some(opening_schema()),
+        max_tokens: Some(400),
         purpose: Purpose::Opening {
             language,
             topic_id: topic.id.clone(),
@@ -101,25 +102,30 @@ pub fn reply_request(
     LlmRequest {
         turns,
         json_schema: None,
+        max_tokens: Some(300),
         purpose: Purpose::Reply { language },
     }
 }
 
 /// The schema corrections are asked for in.
-pub fn corrections_schema() -> Value {
+pub fn corrections_schema(text_chars: usize) -> Value {
+    // Bounded (items and lengths, the corrected text by the learner's own):
+    // under this schema's grammar a small model that starts repeating itself
+    // still ends within the request's token budget, with JSON that parses.
     json!({
         "title": "corrections",
         "type": "object",
         "properties": {
-            "corrected_text": {"type": "string"},
+            "corrected_text": {"type": "string", "maxLength": text_chars * 3 / 2 + 40},
             "corrections": {
                 "type": "array",
+                "maxItems": 4,
                 "items": {
                     "type": "object",
                     "properties": {
-                        "original": {"type": "string"},
-                        "corrected": {"type": "string"},
-                        "explanation": {"type": "string"},
+                        "original": {"type": "string", "maxLength": 80},
+                        "corrected": {"type": "string", "maxLength": 80},
+                        "explanation": {"type": "string", "maxLength": 160},
                         "type": {"type": "string", "enum": ["grammar", "vocabulary", "spelling", "punctuation", "style"]}
                     },
                     "required": ["original", "corrected", "explanation", "type"]
@@ -151,7 +157,8 @@ pub fn correction_request(
             )),
             Turn::user(text.to_string()),
         ],
-        json_schema: Some(corrections_schema()),
+        json_schema: Some(corrections_schema(text.chars().count())),
+        max_tokens: Some(900),
         purpose: Purpose::Correction {
             language,
             text: text.to_string(),
@@ -164,7 +171,7 @@ pub fn translation_schema() -> Value {
     json!({
         "title": "translation",
         "type": "object",
-        "properties": {"translation": {"type": "string"}},
+        "properties": {"translation": {"type": "string", "maxLength": 4000}},
         "required": ["translation"]
     })
 }
@@ -182,6 +189,7 @@ pub fn translation_request(language: Language, text: &str, native: Language) -> 
             Turn::user(text.to_string()),
         ],
         json_schema: Some(translation_schema()),
+        max_tokens: Some(600),
         purpose: Purpose::Translation {
             text: text.to_string(),
         },
@@ -193,7 +201,7 @@ pub fn transcript_fix_schema() -> Value {
     json!({
         "title": "transcript_fix",
         "type": "object",
-        "properties": {"text": {"type": "string"}},
+        "properties": {"text": {"type": "string", "maxLength": 2000}},
         "required": ["text"]
     })
 }
@@ -229,6 +237,7 @@ pub fn transcript_fix_request(
             Turn::user(text.to_string()),
         ],
         json_schema: Some(transcript_fix_schema()),
+        max_tokens: Some(400),
         purpose: Purpose::TranscriptFix {
             text: text.to_string(),
         },
@@ -311,7 +320,7 @@ mod tests {
     fn every_schema_names_its_task() {
         for (schema, title) in [
             (opening_schema(), "opening"),
-            (corrections_schema(), "corrections"),
+            (corrections_schema(10), "corrections"),
             (translation_schema(), "translation"),
             (transcript_fix_schema(), "transcript_fix"),
         ] {

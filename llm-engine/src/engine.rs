@@ -1,0 +1,430 @@
+//! The model, on a thread of its own (llama.cpp's context is not `Send`):
+//! requests come in over a channel and are answered one at a time, piece by
+//! piece, through a channel per request.
+//!
+//! Between turns a conversation's prompt prefix (system prompt and history)
+//! stays in the KV cache: each of `slots` sequences keeps the tokens it
+//! holds, a request takes the sequence sharing the longest prefix with its
+//! prompt and evaluates only the rest. The least recently used sequence is
+//! dropped when the context runs out of room. A request whose receiver is
+//! gone (the client disconnected) stops at once.
+
+use crate::Args;
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use std::num::NonZeroU32;
+use std::time::Instant;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// Tokens evaluated per batch while reading a prompt.
+const BATCH: usize = 512;
+
+/// What to generate.
+#[derive(Debug)]
+pub struct Request {
+    /// `(role, content)` turns, the system prompt first when there is one.
+    pub messages: Vec<(String, String)>,
+    /// A JSON schema the answer must follow (decoding is constrained to it).
+    pub schema: Option<serde_json::Value>,
+    pub max_tokens: usize,
+    pub temperature: f32,
+}
+
+/// What a request gets back.
+#[derive(Debug)]
+pub enum Event {
+    Piece(String),
+    Done(Stats),
+    Error(String),
+}
+
+/// How a request went, reported as Ollama reports it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Tokens of the prompt evaluated now.
+    pub prompt_tokens: usize,
+    /// Tokens of the prompt found in the KV cache from an earlier turn.
+    pub cached_tokens: usize,
+    pub prompt_ms: f64,
+    pub generated_tokens: usize,
+    pub decode_ms: f64,
+    pub total_ms: f64,
+}
+
+/// What was loaded.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    pub size_bytes: u64,
+    pub n_params: u64,
+}
+
+/// The running model.
+pub struct Engine {
+    jobs: std::sync::mpsc::Sender<(Request, UnboundedSender<Event>)>,
+    pub info: ModelInfo,
+}
+
+impl Engine {
+    /// Loads the model and starts its thread; fails with a message that
+    /// names the file when it cannot be read or is not a model llama.cpp knows.
+    pub fn start(args: &Args) -> Result<Engine, String> {
+        if !args.model.is_file() {
+            return Err(format!("no model file at {}", args.model.display()));
+        }
+        let (jobs, rx) = std::sync::mpsc::channel();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (path, threads, ctx, slots) = (args.model.clone(), args.threads, args.ctx, args.slots);
+        std::thread::Builder::new()
+            .name("babblr-llm".into())
+            .spawn(move || {
+                let started = Instant::now();
+                let loaded = load(&path, threads, ctx, slots);
+                match loaded {
+                    Ok((model, mut context)) => {
+                        let info = ModelInfo {
+                            size_bytes: model.size(),
+                            n_params: model.n_params(),
+                        };
+                        eprintln!(
+                            "babblr-llm: loaded in {:.0} ms",
+                            started.elapsed().as_secs_f64() * 1000.0
+                        );
+                        let _ = ready_tx.send(Ok(info));
+                        let mut cache = Cache::new(slots as usize, context.n_ctx() as usize);
+                        for (req, tx) in rx {
+                            run(model, &mut context, &mut cache, req, &tx);
+                        }
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the model thread: {e}"))?;
+        let info = ready_rx
+            .recv()
+            .map_err(|_| "the model thread ended while loading".to_string())??;
+        Ok(Engine { jobs, info })
+    }
+
+    /// Queues a request; its events arrive on the returned channel.
+    pub fn submit(&self, req: Request) -> UnboundedReceiver<Event> {
+        let (tx, rx) = unbounded_channel();
+        if let Err(e) = self.jobs.send((req, tx)) {
+            let (req, tx) = e.0;
+            drop(req);
+            let _ = tx.send(Event::Error("the model thread has stopped".into()));
+        }
+        rx
+    }
+}
+
+/// Loads the backend, the model (memory-mapped) and one context; both live
+/// as long as the process, so they are leaked into `'static`.
+fn load(
+    path: &std::path::Path,
+    threads: i32,
+    ctx: u32,
+    slots: u32,
+) -> Result<(&'static LlamaModel, LlamaContext<'static>), String> {
+    // llama.cpp's own log is long (every tensor at load): off. This
+    // program's errors say what went wrong instead.
+    llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default().with_logs_enabled(false));
+    let backend: &'static LlamaBackend = Box::leak(Box::new(
+        LlamaBackend::init().map_err(|e| format!("llama.cpp did not start: {e}"))?,
+    ));
+    let model = LlamaModel::load_from_file(backend, path, &LlamaModelParams::default()).map_err(
+        |e| {
+            format!(
+                "{} is not a model llama.cpp can load ({e}): damaged, cut short, or an unsupported architecture",
+                path.display()
+            )
+        },
+    )?;
+    let model: &'static LlamaModel = Box::leak(Box::new(model));
+    let ctx = ctx.min(model.n_ctx_train().max(512));
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(ctx))
+        .with_n_batch(BATCH as u32)
+        .with_n_seq_max(slots.max(1))
+        .with_kv_unified(true)
+        .with_n_threads(threads.max(1))
+        .with_n_threads_batch(threads.max(1));
+    let context = model
+        .new_context(backend, params)
+        .map_err(|e| format!("no room for a {ctx}-token context ({e})"))?;
+    Ok((model, context))
+}
+
+/// The token sequences held in the KV cache, one per slot.
+struct Cache {
+    slots: Vec<Vec<LlamaToken>>,
+    last_used: Vec<u64>,
+    clock: u64,
+    n_ctx: usize,
+}
+
+impl Cache {
+    fn new(slots: usize, n_ctx: usize) -> Cache {
+        Cache {
+            slots: vec![Vec::new(); slots.max(1)],
+            last_used: vec![0; slots.max(1)],
+            clock: 0,
+            n_ctx,
+        }
+    }
+
+    /// The slot sharing the longest prefix with `tokens` (the least recently
+    /// used when none does), and the length of that prefix.
+    fn pick(&mut self, tokens: &[LlamaToken]) -> (usize, usize) {
+        let common =
+            |held: &Vec<LlamaToken>| held.iter().zip(tokens).take_while(|(a, b)| a == b).count();
+        let best = (0..self.slots.len())
+            .max_by_key(|&i| (common(&self.slots[i]), u64::MAX - self.last_used[i]))
+            .unwrap_or(0);
+        let shared = common(&self.slots[best]);
+        let slot = if shared == 0 {
+            (0..self.slots.len())
+                .min_by_key(|&i| self.last_used[i])
+                .unwrap_or(0)
+        } else {
+            best
+        };
+        self.clock += 1;
+        self.last_used[slot] = self.clock;
+        (slot, if slot == best { shared } else { 0 })
+    }
+
+    fn used(&self) -> usize {
+        self.slots.iter().map(Vec::len).sum()
+    }
+}
+
+/// One request, start to end.
+fn run(
+    model: &'static LlamaModel,
+    ctx: &mut LlamaContext<'static>,
+    cache: &mut Cache,
+    req: Request,
+    tx: &UnboundedSender<Event>,
+) {
+    let started = Instant::now();
+    match generate(model, ctx, cache, req, tx, started) {
+        Ok(stats) => {
+            let _ = tx.send(Event::Done(stats));
+        }
+        Err(e) => {
+            let _ = tx.send(Event::Error(e));
+        }
+    }
+}
+
+/// The prompt as the model's chat template writes it, with the oldest
+/// history left out until it fits `budget` tokens (the system prompt and
+/// the last message always stay).
+fn prompt_tokens(
+    model: &LlamaModel,
+    messages: &[(String, String)],
+    budget: usize,
+) -> Result<Vec<LlamaToken>, String> {
+    let template = model
+        .chat_template(None)
+        .or_else(|_| LlamaChatTemplate::new("chatml"))
+        .map_err(|e| format!("no chat template: {e}"))?;
+    let mut turns: Vec<(String, String)> = messages.to_vec();
+    loop {
+        let chat: Vec<LlamaChatMessage> = turns
+            .iter()
+            .map(|(r, c)| LlamaChatMessage::new(r.clone(), c.clone()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("a message holds a NUL byte: {e}"))?;
+        let text = model
+            .apply_chat_template(&template, &chat, true)
+            .map_err(|e| format!("the chat template failed: {e}"))?;
+        let tokens = model.vocab().tokenize(text.as_bytes(), true, true);
+        let first_history = usize::from(turns.first().is_some_and(|(r, _)| r == "system"));
+        if tokens.len() <= budget || turns.len() <= first_history + 1 {
+            if tokens.len() > budget {
+                return Err(format!(
+                    "the message is {} tokens long; the model's context holds {budget}",
+                    tokens.len()
+                ));
+            }
+            return Ok(tokens);
+        }
+        turns.remove(first_history);
+    }
+}
+
+fn generate(
+    model: &'static LlamaModel,
+    ctx: &mut LlamaContext<'static>,
+    cache: &mut Cache,
+    req: Request,
+    tx: &UnboundedSender<Event>,
+    started: Instant,
+) -> Result<Stats, String> {
+    let max_tokens = req.max_tokens.clamp(1, cache.n_ctx / 2);
+    let tokens = prompt_tokens(model, &req.messages, cache.n_ctx - max_tokens)?;
+    let (slot, shared) = cache.pick(&tokens);
+    // At least the last prompt token is evaluated, for its logits.
+    let reuse = shared.min(tokens.len() - 1);
+    let seq = slot as i32;
+    ctx.clear_kv_cache_seq(Some(slot as u32), Some(reuse as u32), None)
+        .map_err(|e| format!("KV cache: {e}"))?;
+    cache.slots[slot].truncate(reuse);
+    // Room: drop the least recently used other sequences until this one fits.
+    while cache.used() + (tokens.len() - reuse) + max_tokens > cache.n_ctx {
+        let Some(victim) = (0..cache.slots.len())
+            .filter(|&i| i != slot && !cache.slots[i].is_empty())
+            .min_by_key(|&i| cache.last_used[i])
+        else {
+            break;
+        };
+        ctx.clear_kv_cache_seq(Some(victim as u32), None, None)
+            .map_err(|e| format!("KV cache: {e}"))?;
+        cache.slots[victim].clear();
+    }
+
+    let mut batch = LlamaBatch::new(BATCH, 1);
+    let rest = &tokens[reuse..];
+    for (n, chunk) in rest.chunks(BATCH).enumerate() {
+        if tx.is_closed() {
+            return Err("the client left".into());
+        }
+        batch.clear();
+        for (i, t) in chunk.iter().enumerate() {
+            let pos = reuse + n * BATCH + i;
+            let last = pos == tokens.len() - 1;
+            batch
+                .add(*t, pos as i32, &[seq], last)
+                .map_err(|e| format!("batch: {e}"))?;
+        }
+        ctx.decode(&mut batch)
+            .map_err(|e| format!("prompt evaluation failed: {e}"))?;
+        cache.slots[slot].extend_from_slice(chunk);
+    }
+    let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
+
+    let mut sampler = sampler(model, &req)?;
+    let decode_started = Instant::now();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut generated = 0;
+    let mut pos = tokens.len();
+    let mut idx = batch.n_tokens() - 1;
+    loop {
+        let token = sampler.sample(ctx, idx);
+        if model.vocab().is_eog(token) {
+            break;
+        }
+        generated += 1;
+        pending.extend(model.vocab().token_to_piece(token, false, None));
+        let text = take_utf8(&mut pending);
+        if !text.is_empty() && tx.send(Event::Piece(text)).is_err() {
+            break; // the client left: stop now, the slot is free
+        }
+        if generated >= max_tokens || pos + 1 >= cache.n_ctx {
+            break;
+        }
+        batch.clear();
+        batch
+            .add(token, pos as i32, &[seq], true)
+            .map_err(|e| format!("batch: {e}"))?;
+        ctx.decode(&mut batch)
+            .map_err(|e| format!("decoding failed: {e}"))?;
+        cache.slots[slot].push(token);
+        pos += 1;
+        idx = 0;
+    }
+    if !pending.is_empty() {
+        let _ = tx.send(Event::Piece(String::from_utf8_lossy(&pending).into_owned()));
+    }
+    Ok(Stats {
+        prompt_tokens: tokens.len() - reuse,
+        cached_tokens: reuse,
+        prompt_ms,
+        generated_tokens: generated,
+        decode_ms: decode_started.elapsed().as_secs_f64() * 1000.0,
+        total_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// The sampler: greedy under the schema's grammar for JSON answers (a small
+/// model then always writes JSON of the asked shape), lightly randomised for
+/// conversation.
+fn sampler(model: &LlamaModel, req: &Request) -> Result<LlamaSampler, String> {
+    match &req.schema {
+        Some(schema) => {
+            let grammar = llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+                .map_err(|e| format!("the answer's JSON schema cannot be enforced: {e}"))?;
+            let grammar = LlamaSampler::grammar(model, &grammar, "root")
+                .map_err(|e| format!("grammar: {e}"))?;
+            Ok(LlamaSampler::chain_simple([
+                grammar,
+                LlamaSampler::greedy(),
+            ]))
+        }
+        None if req.temperature <= 0.0 => Ok(LlamaSampler::greedy()),
+        None => Ok(LlamaSampler::chain_simple([
+            LlamaSampler::top_k(40),
+            LlamaSampler::top_p(0.9, 1),
+            LlamaSampler::temp(req.temperature),
+            LlamaSampler::dist(0x5eed),
+        ])),
+    }
+}
+
+/// The complete UTF-8 text at the front of `bytes`, removed from it; a
+/// character split across tokens waits for its other bytes.
+fn take_utf8(bytes: &mut Vec<u8>) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => {
+            let s = s.to_string();
+            bytes.clear();
+            s
+        }
+        Err(e) if e.error_len().is_none() => {
+            let n = e.valid_up_to();
+            let s = String::from_utf8_lossy(&bytes[..n]).into_owned();
+            bytes.drain(..n);
+            s
+        }
+        Err(_) => {
+            let s = String::from_utf8_lossy(bytes).into_owned();
+            bytes.clear();
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_characters_wait_for_their_other_bytes() {
+        let mut b = "¡ho".as_bytes()[..1].to_vec();
+        assert_eq!(take_utf8(&mut b), "");
+        b.extend_from_slice(&"¡ho".as_bytes()[1..]);
+        assert_eq!(take_utf8(&mut b), "¡ho");
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn the_slot_with_the_longest_shared_prefix_is_taken() {
+        let t = |v: &[i32]| v.iter().map(|&x| LlamaToken(x)).collect::<Vec<_>>();
+        let mut c = Cache::new(3, 100);
+        c.slots[0] = t(&[1, 2, 3]);
+        c.slots[1] = t(&[1, 2, 3, 4, 5]);
+        assert_eq!(c.pick(&t(&[1, 2, 3, 4, 9])), (1, 4));
+        // Nothing shared: a least recently used slot (not 1, just used), nothing reused.
+        let (slot, shared) = c.pick(&t(&[7, 7]));
+        assert_eq!((slot, shared), (0, 0));
+    }
+}

@@ -1,0 +1,146 @@
+//! The built-in tutor (`BABBLR_LLM_PROVIDER=embedded`): the server starts
+//! `babblr-llm` on a real small GGUF model (SmolLM2-135M-Instruct) and talks
+//! to it like Ollama. Only that it runs and its JSON parses is checked here,
+//! not how good the 135M model's Spanish is.
+
+use babblr::config::Config;
+use babblr::llm::Llm;
+use babblr::tutor::{corrections, prompts};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use testkit as common;
+use testkit::standin::StandinConfig;
+
+fn embedded(model: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("BABBLR_LLM_PROVIDER", "embedded".into()),
+        ("BABBLR_LLM_MODEL", model.into()),
+        // One each: the tests' two model processes share two cores.
+        ("BABBLR_LLM_THREADS", "1".into()),
+    ]
+}
+
+async fn app_with(model: &str) -> common::TestApp {
+    let vars = embedded(model);
+    let overrides: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    common::spawn_app(StandinConfig::default(), &overrides).await
+}
+
+#[tokio::test]
+async fn the_built_in_model_opens_chats_and_streams() {
+    let app = app_with(&common::gguf_path()).await;
+    let id = app.conversation("spanish", "A1", "greetings").await;
+    let res = app
+        .post(
+            "/chat/initial-message",
+            json!({"conversation_id": id, "language": "spanish", "difficulty_level": "A1", "topic_id": "greetings"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
+    assert!(timing.contains("llm.load_model;dur="), "{timing}");
+    let opening: Value = res.json().await.unwrap();
+    let text = opening["assistant_message"].as_str().unwrap();
+    assert!(!text.trim().is_empty());
+    assert!(
+        !text.trim_start().starts_with('{'),
+        "raw JSON shown: {text}"
+    );
+
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "yo es estudiante"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert!(
+        v["corrections"].is_array() && !v["assistant_message"].as_str().unwrap().is_empty(),
+        "{v}"
+    );
+
+    let res = app
+        .post(
+            "/chat/stream",
+            json!({"conversation_id": id, "user_message": "me gusta el cafe"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("event: token"), "{body}");
+    assert!(body.contains("event: done"), "{body}");
+    assert_eq!(app.messages(id).await.len(), 5, "opening + two turns");
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(health["llm"]["provider"], "embedded", "{health}");
+}
+
+#[tokio::test]
+async fn corrections_from_the_built_in_model_always_parse() {
+    let vars = embedded(&common::gguf_path());
+    let config =
+        Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
+    let llm = Llm::from_config(&config.llm).unwrap();
+    for (language, text) in [
+        (babblr::domain::Language::Spanish, "yo tiene hambre"),
+        (babblr::domain::Language::German, "ich habe gegangen"),
+    ] {
+        let req = prompts::correction_request(
+            language,
+            babblr::domain::CefrLevel::A1,
+            text,
+            babblr::domain::Language::English,
+        );
+        let raw = llm.complete(req).await.unwrap();
+        assert!(
+            corrections::parse(&raw, text).is_some(),
+            "unusable for {text:?}: {raw}"
+        );
+    }
+    let mut stream = llm
+        .stream(prompts::translation_request(
+            babblr::domain::Language::Spanish,
+            "Hola",
+            babblr::domain::Language::English,
+        ))
+        .await
+        .unwrap();
+    let mut pieces = 0;
+    while let Some(p) = stream.next().await {
+        p.unwrap();
+        pieces += 1;
+    }
+    assert!(pieces > 1, "streamed in pieces");
+}
+
+#[tokio::test]
+async fn a_missing_or_broken_model_is_a_503_and_the_message_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.gguf");
+    std::fs::write(&broken, b"GGUF not a model").unwrap();
+    let missing = dir.path().join("missing.gguf");
+    for model in [missing, broken] {
+        let app = app_with(&model.display().to_string()).await;
+        let id = app.conversation("spanish", "A1", "greetings").await;
+        let res = app
+            .post(
+                "/chat",
+                json!({"conversation_id": id, "user_message": "hola"}),
+            )
+            .await;
+        let err = common::api_error(res, 503, "llm_unavailable").await;
+        let message = err["message"].as_str().unwrap();
+        let name = model.file_name().unwrap().to_str().unwrap();
+        assert!(message.contains(name), "{message}");
+        assert!(
+            !message.contains(&dir.path().display().to_string()),
+            "a path leaked: {message}"
+        );
+        assert_eq!(
+            app.messages(id).await.len(),
+            1,
+            "the learner's message is kept"
+        );
+    }
+}

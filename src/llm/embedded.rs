@@ -1,0 +1,203 @@
+//! The built-in model: `babblr-llm` (crate `llm-engine`), a second binary
+//! that links llama.cpp and answers Ollama's HTTP API on a loopback port.
+//! It runs in a process of its own because llama.cpp and whisper.cpp each
+//! bring their own ggml, which cannot be linked into one binary. This
+//! provider starts it on first use (span `llm.load_model`), talks to it with
+//! the same ollama-rs client as a real Ollama, restarts it if it dies, and
+//! stops it with the server (the child is killed when dropped).
+
+use super::ollama::OllamaProvider;
+use super::{LlmRequest, TokenStream};
+use crate::api::LlmHealth;
+use crate::config::LlmConfig;
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
+
+/// The name the built-in model answers to on its port.
+const SERVED_NAME: &str = "builtin";
+/// Time allowed to load a model and open the port.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Starts and supervises `babblr-llm`.
+pub struct EmbeddedProvider {
+    config: LlmConfig,
+    model: PathBuf,
+    running: Mutex<Option<Running>>,
+}
+
+struct Running {
+    child: Child,
+    client: Arc<OllamaProvider>,
+}
+
+impl EmbeddedProvider {
+    pub fn new(config: &LlmConfig) -> Self {
+        EmbeddedProvider {
+            config: config.clone(),
+            model: PathBuf::from(&config.model),
+            running: Mutex::new(None),
+        }
+    }
+
+    /// The file name of the model, for messages (never its folder).
+    fn shown(&self) -> String {
+        self.model
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.config.model.clone())
+    }
+
+    fn unavailable(&self, why: &str) -> Error {
+        Error::LlmUnavailable(format!(
+            "The built-in tutor model {} could not start: {why}. Set BABBLR_LLM_MODEL to a GGUF instruct model file (`babblr models pull` fetches Whisper models; GGUF models come from their hub).",
+            self.shown()
+        ))
+    }
+
+    /// The client of a running `babblr-llm`, starting one when none runs
+    /// (never two at once: the lock is held while it loads).
+    async fn client(&self) -> Result<Arc<OllamaProvider>> {
+        let mut running = self.running.lock().await;
+        if let Some(r) = running.as_mut() {
+            if matches!(r.child.try_wait(), Ok(None)) {
+                return Ok(r.client.clone());
+            }
+            tracing::warn!("the built-in model's process ended; starting it again");
+        }
+        let started = crate::perf_timed!(INFO, "llm.load_model", self.start()).await?;
+        let client = started.client.clone();
+        *running = Some(started);
+        Ok(client)
+    }
+
+    async fn start(&self) -> Result<Running> {
+        if !self.model.is_file() {
+            return Err(self.unavailable("there is no such file"));
+        }
+        let bin = engine_binary();
+        let mut child = Command::new(&bin)
+            .arg("--model")
+            .arg(&self.model)
+            .args(["--name", SERVED_NAME, "--addr", "127.0.0.1:0"])
+            .args(["--threads", &self.config.threads.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| {
+                tracing::error!(bin = %bin.display(), error = %e, "cannot run babblr-llm");
+                self.unavailable("the babblr-llm program is missing next to the server")
+            })?;
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        // llama.cpp's log goes to our log at debug; its last line explains a failure.
+        let last_error = Arc::new(std::sync::Mutex::new(String::new()));
+        let keep = last_error.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::debug!(target: "babblr::llm::engine", "{line}");
+                if line.starts_with("babblr-llm:") {
+                    *keep.lock().unwrap_or_else(|p| p.into_inner()) = line;
+                }
+            }
+        });
+        let mut lines = BufReader::new(stdout).lines();
+        let url = tokio::time::timeout(START_TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return Some(url.trim().to_string());
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(url) = url else {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            let why = last_error.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let why = why
+                .strip_prefix("babblr-llm: ")
+                .unwrap_or("it did not start in time")
+                .replace(&self.model.display().to_string(), &self.shown());
+            return Err(self.unavailable(&why));
+        };
+        let mut config = self.config.clone();
+        config.url = url;
+        config.model = SERVED_NAME.into();
+        config.retries = 0;
+        let client = Arc::new(OllamaProvider::new(&config)?);
+        tracing::info!(model = %self.shown(), "built-in tutor model ready");
+        Ok(Running { child, client })
+    }
+
+    pub async fn complete(&self, req: LlmRequest) -> Result<String> {
+        self.client().await?.complete(req).await
+    }
+
+    pub async fn stream(&self, req: LlmRequest) -> Result<TokenStream> {
+        self.client().await?.stream(req).await
+    }
+
+    /// Loads the model (the first learner then does not wait for it).
+    pub async fn warmup(&self) -> Result<()> {
+        self.client().await.map(|_| ())
+    }
+
+    pub async fn health(&self) -> LlmHealth {
+        let running = self
+            .running
+            .try_lock()
+            .map(|mut r| {
+                r.as_mut()
+                    .is_some_and(|r| matches!(r.child.try_wait(), Ok(None)))
+            })
+            .unwrap_or(true);
+        let (status, detail) = if running {
+            ("ok", format!("built-in model {} is loaded", self.shown()))
+        } else if self.model.is_file() {
+            (
+                "ok",
+                format!("built-in model {} (loads on first use)", self.shown()),
+            )
+        } else {
+            (
+                "unavailable",
+                self.unavailable("there is no such file").to_string(),
+            )
+        };
+        LlmHealth {
+            status: status.into(),
+            provider: "embedded".into(),
+            model: self.shown(),
+            url: String::new(),
+            demo: false,
+            detail,
+        }
+    }
+}
+
+/// `babblr-llm` next to the running binary (cargo puts both in one folder),
+/// or `BABBLR_LLM_ENGINE` when set.
+fn engine_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("BABBLR_LLM_ENGINE") {
+        return p.into();
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            let dir = exe.parent()?;
+            // Test binaries live one folder down, in `deps/`.
+            [dir.join("babblr-llm"), dir.parent()?.join("babblr-llm")]
+                .into_iter()
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| "babblr-llm".into())
+}
