@@ -19,6 +19,8 @@ pub mod engine;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]
+pub mod eval;
+#[cfg(feature = "server")]
 pub mod llm;
 #[cfg(feature = "server")]
 pub mod perf;
