@@ -119,17 +119,20 @@ pub fn MicButton(mic: Mic, chat: Chat) -> impl IntoView {
 pub fn MicStatus(mic: Mic) -> impl IntoView {
     let (state, level, heard) = (mic.state, mic.level, mic.heard);
     view! {
-        <Show when=move || state.get() == MicState::Recording>
-            <div class="recording-indicator" role="status" data-state="recording">
-                <span class="rec-dot" aria-hidden="true"></span>
-                "Recording… pause to finish, or press ■"
-                <meter class="level" min="0" max="1" aria-label="Microphone level"
-                    value=move || (level.get() * 5.0).min(1.0).to_string()></meter>
-            </div>
-        </Show>
-        <Show when=move || state.get() == MicState::Transcribing>
-            <p class="typing muted" role="status" data-state="transcribing">"Transcribing…"</p>
-        </Show>
+        {move || match state.get() {
+            MicState::Recording => Some(view! {
+                <div class="recording-indicator" role="status" data-state="recording">
+                    <span class="rec-dot" aria-hidden="true"></span>
+                    "Recording… pause to finish, or press ■"
+                    <meter class="level" min="0" max="1" aria-label="Microphone level"
+                        value=move || (level.get() * 5.0).min(1.0).to_string()></meter>
+                </div>
+            }.into_any()),
+            MicState::Transcribing => Some(view! {
+                <p class="typing muted" role="status" data-state="transcribing">"Transcribing…"</p>
+            }.into_any()),
+            MicState::Idle => None,
+        }}
         {move || heard.get().map(|h| view! {
             <p class="heard muted" data-role="heard">"Heard: “" {h} "” — edit if needed, then send."</p>
         })}

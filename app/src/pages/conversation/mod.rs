@@ -51,16 +51,14 @@ pub fn ConversationPage() -> impl IntoView {
     let chat = Chat::new();
     view! {
         <Suspense fallback=|| view! { <section class="card conversation"><p class="muted">"Loading the conversation…"</p></section> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(d) => {
-                        chat.load(d);
-                        view! { <ChatView chat /> }.into_any()
-                    }
-                    Err(e) => view! {
-                        <section class="card conversation"><ErrorNote error=e /><p><a href="/">"Back to your conversations"</a></p></section>
-                    }.into_any(),
+            {move || detail.get().map(|loaded| match loaded {
+                Ok(d) => {
+                    chat.load(d);
+                    view! { <ChatView chat /> }.into_any()
                 }
+                Err(e) => view! {
+                    <section class="card conversation"><ErrorNote error=e /><p><a href="/">"Back to your conversations"</a></p></section>
+                }.into_any(),
             })}
         </Suspense>
     }
@@ -93,7 +91,7 @@ fn ChatView(chat: Chat) -> impl IntoView {
             .unwrap_or_else(|| "Conversation".into())
     };
     // What a screen reader hears: the tutor's finished reply, once and whole.
-    let announcement = Memo::new(move |_| {
+    let announcement = move || {
         if chat.sending.get() || chat.opening.get() {
             return String::new();
         }
@@ -103,7 +101,7 @@ fn ChatView(chat: Chat) -> impl IntoView {
                 .map(|m| m.content.clone())
                 .unwrap_or_default()
         })
-    });
+    };
     let waiting = move || {
         chat.opening.get()
             || (chat.sending.get() && chat.streaming.get().is_none_or(|s| s.is_empty()))
@@ -127,7 +125,7 @@ fn ChatView(chat: Chat) -> impl IntoView {
                     <div class="bubble"><p class="text" dir="auto">{s}</p></div>
                 </div>
             })}
-            <p class="visually-hidden" role="status" aria-live="polite" aria-atomic="true" data-role="reply-announcer">{move || announcement.get()}</p>
+            <p class="visually-hidden" role="status" aria-live="polite" aria-atomic="true" data-role="reply-announcer">{announcement}</p>
             <Show when=waiting>
                 <p class="typing muted">"Tutor is typing…"</p>
             </Show>
