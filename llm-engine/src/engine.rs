@@ -9,6 +9,7 @@
 //! dropped when the context runs out of room. A request whose receiver is
 //! gone (the client disconnected) stops at once.
 
+use crate::cache::Cache;
 use crate::Args;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -160,50 +161,6 @@ fn load(
         .new_context(backend, params)
         .map_err(|e| format!("no room for a {ctx}-token context ({e})"))?;
     Ok((model, context))
-}
-
-/// The token sequences held in the KV cache, one per slot.
-struct Cache {
-    slots: Vec<Vec<LlamaToken>>,
-    last_used: Vec<u64>,
-    clock: u64,
-    n_ctx: usize,
-}
-
-impl Cache {
-    fn new(slots: usize, n_ctx: usize) -> Cache {
-        Cache {
-            slots: vec![Vec::new(); slots.max(1)],
-            last_used: vec![0; slots.max(1)],
-            clock: 0,
-            n_ctx,
-        }
-    }
-
-    /// The slot sharing the longest prefix with `tokens` (the least recently
-    /// used when none does), and the length of that prefix.
-    fn pick(&mut self, tokens: &[LlamaToken]) -> (usize, usize) {
-        let common =
-            |held: &Vec<LlamaToken>| held.iter().zip(tokens).take_while(|(a, b)| a == b).count();
-        let best = (0..self.slots.len())
-            .max_by_key(|&i| (common(&self.slots[i]), u64::MAX - self.last_used[i]))
-            .unwrap_or(0);
-        let shared = common(&self.slots[best]);
-        let slot = if shared == 0 {
-            (0..self.slots.len())
-                .min_by_key(|&i| self.last_used[i])
-                .unwrap_or(0)
-        } else {
-            best
-        };
-        self.clock += 1;
-        self.last_used[slot] = self.clock;
-        (slot, if slot == best { shared } else { 0 })
-    }
-
-    fn used(&self) -> usize {
-        self.slots.iter().map(Vec::len).sum()
-    }
 }
 
 /// One request, start to end.
@@ -414,17 +371,5 @@ mod tests {
         b.extend_from_slice(&"¡ho".as_bytes()[1..]);
         assert_eq!(take_utf8(&mut b), "¡ho");
         assert!(b.is_empty());
-    }
-
-    #[test]
-    fn the_slot_with_the_longest_shared_prefix_is_taken() {
-        let t = |v: &[i32]| v.iter().map(|&x| LlamaToken(x)).collect::<Vec<_>>();
-        let mut c = Cache::new(3, 100);
-        c.slots[0] = t(&[1, 2, 3]);
-        c.slots[1] = t(&[1, 2, 3, 4, 5]);
-        assert_eq!(c.pick(&t(&[1, 2, 3, 4, 9])), (1, 4));
-        // Nothing shared: a least recently used slot (not 1, just used), nothing reused.
-        let (slot, shared) = c.pick(&t(&[7, 7]));
-        assert_eq!((slot, shared), (0, 0));
     }
 }

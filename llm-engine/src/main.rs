@@ -5,9 +5,11 @@
 //!
 //! - [`engine`]: the model on one thread: prompt prefixes kept as KV cache
 //!   between turns, JSON-schema-constrained decoding, streaming.
+//! - [`cache`]: which conversations' prompts the KV cache holds.
 //! - [`api`]: the HTTP side.
 
 mod api;
+mod cache;
 mod engine;
 
 use clap::Parser;
