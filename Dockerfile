@@ -2,7 +2,7 @@
 # Untested here (this project's build machines run no Docker engine); the
 # steps are the same as scripts/build.sh release.
 FROM rust:1-bookworm AS build
-RUN apt-get update && apt-get install -y --no-install-recommends cmake zopfli brotli && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends cmake libclang-dev zopfli brotli && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN scripts/setup.sh && scripts/build.sh release
@@ -11,6 +11,8 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libstdc++6 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/target/release/babblr /usr/local/bin/babblr
+# The built-in model's engine, found next to the server (BABBLR_LLM_PROVIDER=embedded).
+COPY --from=build /src/target/release/babblr-llm /usr/local/bin/babblr-llm
 COPY --from=build /src/target/site /app/site
 ENV LEPTOS_SITE_ROOT=/app/site \
     BABBLR_ADDR=0.0.0.0:8000 \
