@@ -54,6 +54,11 @@ async fn the_built_in_model_opens_chats_and_streams() {
         )
         .await;
     assert_eq!(res.status(), 200);
+    // The model's own timings, as steps of the request.
+    let timing = res.headers()["server-timing"].to_str().unwrap().to_string();
+    for step in ["llm.prompt_eval;dur=", "llm.decode;dur="] {
+        assert!(timing.contains(step), "{step} missing: {timing}");
+    }
     let v: Value = res.json().await.unwrap();
     assert!(
         v["corrections"].is_array() && !v["assistant_message"].as_str().unwrap().is_empty(),

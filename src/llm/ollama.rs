@@ -8,10 +8,10 @@ use crate::error::{Error, Result};
 use futures::StreamExt;
 use ollama_rs::error::OllamaError;
 use ollama_rs::generation::chat::request::ChatMessageRequest;
-use ollama_rs::generation::chat::{ChatMessage, ChatMessageResponse};
+use ollama_rs::generation::chat::{ChatMessage, ChatMessageFinalResponseData, ChatMessageResponse};
 use ollama_rs::generation::parameters::{FormatType, JsonStructure, KeepAlive};
 use ollama_rs::Ollama;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Talks to one Ollama server and model.
 pub struct OllamaProvider {
@@ -94,6 +94,7 @@ impl OllamaProvider {
     }
 
     pub async fn complete(&self, req: LlmRequest) -> Result<String> {
+        let started = Instant::now();
         let request = self.request(&req);
         let call = with_retries(self.retries, || async {
             self.client
@@ -104,10 +105,14 @@ impl OllamaProvider {
         let res = tokio::time::timeout(self.timeout, call)
             .await
             .map_err(|_| self.timeout_error())??;
+        if let Some(stats) = &res.final_data {
+            report_model_timings(started, stats);
+        }
         Ok(res.message.content)
     }
 
     pub async fn stream(&self, req: LlmRequest) -> Result<TokenStream> {
+        let started = Instant::now();
         let request = self.request(&req);
         let open = with_retries(self.retries, || async {
             self.client
@@ -142,8 +147,12 @@ impl OllamaProvider {
                     Ok(Some(Ok(ChatMessageResponse {
                         done: true,
                         message,
+                        final_data,
                         ..
                     }))) => {
+                        if let Some(stats) = &final_data {
+                            report_model_timings(started, stats);
+                        }
                         // The last line may still carry text; then the stream ends.
                         Some((Ok(message.content), None))
                     }
@@ -192,6 +201,28 @@ impl OllamaProvider {
             demo: false,
             detail,
         }
+    }
+}
+
+/// The model server's own account of a request, as perf steps:
+/// `llm.prompt_eval` (reading the prompt) and `llm.decode` (writing the
+/// answer), laid out from when the request was sent. Ollama and the built-in
+/// model both report them.
+fn report_model_timings(started: Instant, stats: &ChatMessageFinalResponseData) {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    if stats.prompt_eval_duration > 0 {
+        crate::perf::layer::record("llm.prompt_eval", started, ms(stats.prompt_eval_duration));
+    }
+    if stats.eval_duration > 0 {
+        let decode_start = started + Duration::from_nanos(stats.prompt_eval_duration);
+        crate::perf::layer::record("llm.decode", decode_start, ms(stats.eval_duration));
+        tracing::debug!(
+            target: "babblr::perf",
+            prompt_tokens = stats.prompt_eval_count,
+            tokens = stats.eval_count,
+            tokens_per_s = stats.eval_count as f64 / (ms(stats.eval_duration) / 1000.0),
+            "model timings"
+        );
     }
 }
 

@@ -1,7 +1,7 @@
 //! The tracing layer that turns closed perf spans into log lines, header
 //! entries and metrics.
 
-use super::trace::{request_in, request_of_span, RequestTrace};
+use super::trace::{request_in, request_of_current, request_of_span, RequestTrace};
 use super::{Ms, REQUEST_TARGET, TARGET};
 use std::sync::Arc;
 use std::time::Instant;
@@ -122,6 +122,29 @@ pub fn start(span: &tracing::Span) {
 pub fn finish(span: &tracing::Span, started: Instant) {
     let Some(meta) = span.metadata() else { return };
     report(meta, started, request_of_span(span));
+}
+
+/// Reports a step timed by someone else (a model server's own timings):
+/// `name` ran for `duration_ms` from `started`, in the current request. It
+/// reaches every sink a span does: the DONE line, Server-Timing, the
+/// histogram and the perf record.
+pub fn record(name: &'static str, started: Instant, duration_ms: f64) {
+    super::metrics::record_span(name, duration_ms);
+    let request = request_of_current();
+    let request_id = match &request {
+        Some(trace) => {
+            trace.push(
+                name,
+                started.saturating_duration_since(trace.start).as_secs_f64() * 1000.0,
+                duration_ms,
+            );
+            trace.request_id.as_str()
+        }
+        None => "-",
+    };
+    with_done_line(name, duration_ms, |line| {
+        perf_event!(Level::INFO, request_id, line)
+    });
 }
 
 /// Sends a finished span to every sink.

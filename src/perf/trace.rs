@@ -81,3 +81,10 @@ pub(super) fn request_in<'a, R: LookupSpan<'a> + 'a>(
 ) -> Option<Arc<RequestTrace>> {
     spans.find_map(|s| s.extensions().get::<Arc<RequestTrace>>().cloned())
 }
+
+/// The trace of the request the current span runs in, if any.
+pub(super) fn request_of_current() -> Option<Arc<RequestTrace>> {
+    in_registry(&tracing::Span::current(), |data| {
+        request_in(std::iter::successors(Some(data), |s| s.parent()))
+    })
+}
