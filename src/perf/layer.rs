@@ -129,22 +129,13 @@ pub fn finish(span: &tracing::Span, started: Instant) {
 /// reaches every sink a span does: the DONE line, Server-Timing, the
 /// histogram and the perf record.
 pub fn record(name: &'static str, started: Instant, duration_ms: f64) {
-    super::metrics::record_span(name, duration_ms);
-    let request = request_of_current();
-    let request_id = match &request {
-        Some(trace) => {
-            trace.push(
-                name,
-                started.saturating_duration_since(trace.start).as_secs_f64() * 1000.0,
-                duration_ms,
-            );
-            trace.request_id.as_str()
-        }
-        None => "-",
-    };
-    with_done_line(name, duration_ms, |line| {
-        perf_event!(Level::INFO, request_id, line)
-    });
+    deliver(
+        name,
+        Level::INFO,
+        started,
+        duration_ms,
+        request_of_current(),
+    );
 }
 
 /// Sends a finished span to every sink.
@@ -154,7 +145,18 @@ fn report(
     request: Option<Arc<RequestTrace>>,
 ) {
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let name = meta.name();
+    deliver(meta.name(), *meta.level(), started, duration_ms, request);
+}
+
+/// One finished step to every sink: the histogram, the request's trace
+/// (Server-Timing and the perf record) and the DONE line.
+fn deliver(
+    name: &'static str,
+    level: Level,
+    started: Instant,
+    duration_ms: f64,
+    request: Option<Arc<RequestTrace>>,
+) {
     super::metrics::record_span(name, duration_ms);
     let request_id = match &request {
         Some(trace) => {
@@ -168,7 +170,7 @@ fn report(
         None => "-",
     };
     with_done_line(name, duration_ms, |line| {
-        perf_event!(*meta.level(), request_id, line)
+        perf_event!(level, request_id, line)
     });
 }
 
