@@ -9,22 +9,9 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-/// The test model, or a panic saying how to get it.
+/// The test model (located by `testkit`, which owns where test models live).
 fn gguf() -> PathBuf {
-    let path = std::env::var_os("BABBLR_TEST_GGUF")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let cache = std::env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache"));
-            cache.join("babblr/test-models/SmolLM2-135M-Instruct.Q4_1.gguf")
-        });
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/setup.sh --test",
-        path.display()
-    );
-    path
+    PathBuf::from(testkit::gguf_path())
 }
 
 /// A running `babblr-llm` and its base URL; killed when dropped.
