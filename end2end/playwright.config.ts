@@ -12,6 +12,13 @@ const bin = path.resolve(__dirname, '../target/debug/babblr');
 const standinBin = path.resolve(__dirname, '../target/debug/babblr-standin');
 const db = path.join(os.tmpdir(), `babblr-e2e-${process.pid}-${Date.now()}.db`);
 const models = process.env.BABBLR_TEST_MODELS ?? path.resolve(__dirname, '../../shared/models');
+// A second server on port + 2 with the default provider (`auto`) and no
+// Ollama at its address (port + 3 is left unbound), so the built-in model
+// answers: a real small GGUF (SmolLM2-135M) fetched by setup.sh --test.
+const builtinDb = path.join(os.tmpdir(), `babblr-e2e-builtin-${process.pid}-${Date.now()}.db`);
+const gguf = process.env.BABBLR_TEST_GGUF ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
+    'babblr/test-models/SmolLM2-135M-Instruct.Q4_1.gguf');
 
 // The microphone: Chromium's fake capture device plays Spanish speech made
 // with espeak-ng (then 3 s of silence, so the recorder stops by itself).
@@ -64,6 +71,7 @@ export default defineConfig({
       timeout: 60_000,
       env: {
         BABBLR_ADDR: `127.0.0.1:${port}`,
+        BABBLR_LLM_PROVIDER: 'ollama',
         BABBLR_LLM_URL: `http://127.0.0.1:${standinPort}`,
         BABBLR_LLM_WARMUP: '0',
         DATABASE_URL: `sqlite://${db}`,
@@ -72,6 +80,23 @@ export default defineConfig({
         // The real multilingual Whisper base model, loaded and warmed at start.
         BABBLR_WHISPER_MODEL: path.join(models, 'ggml-base.bin'),
         BABBLR_WHISPER_WARMUP: '1',
+      },
+    },
+    {
+      command: `${bin} serve`,
+      url: `http://127.0.0.1:${port + 2}/health`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        BABBLR_ADDR: `127.0.0.1:${port + 2}`,
+        BABBLR_LLM_URL: `http://127.0.0.1:${port + 3}`,
+        BABBLR_LLM_BUILTIN_MODEL: gguf,
+        BABBLR_LLM_THREADS: '1',
+        DATABASE_URL: `sqlite://${builtinDb}`,
+        LEPTOS_SITE_ROOT: path.resolve(__dirname, '../target/site'),
+        RUST_LOG: 'warn',
+        BABBLR_WHISPER_MODEL: path.join(models, 'ggml-base.bin'),
+        BABBLR_WHISPER_WARMUP: '0',
       },
     },
   ],

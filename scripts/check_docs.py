@@ -59,6 +59,7 @@ def main():
     env = dict(os.environ)
     env.update(
         BABBLR_ADDR="127.0.0.1:8000",
+        BABBLR_LLM_PROVIDER="ollama",
         BABBLR_LLM_URL=f"http://127.0.0.1:{standin_port}",
         DATABASE_URL=f"sqlite://{tmp}/docs.db",
         LEPTOS_SITE_ROOT=os.path.join(ROOT, "target", "site"),

@@ -44,6 +44,10 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libclang\(-[0-9.]*\)\?\.so ' && ! ls /us
     log "installing libclang-dev (llama-cpp-2 generates its bindings with it)"
     apt_install libclang-dev || true
 fi
+if ! command -v curl >/dev/null; then
+    log "installing curl (run.sh asks whether Ollama answers with it)"
+    apt_install curl || true
+fi
 for pkg in zopfli brotli; do
     if ! command -v "$pkg" >/dev/null; then
         log "installing $pkg (release builds precompress the bundle; gzip -9 otherwise)"

@@ -54,12 +54,13 @@ pub fn App() -> impl IntoView {
                 <Transition fallback=|| ()>
                     {move || tutor.get().and_then(Result::ok).map(|t| if t.demo {
                         view! {
-                            <span class="tutor-badge demo" title="Answers are scripted. Set BABBLR_LLM_PROVIDER=ollama for a real tutor.">
+                            <span class="tutor-badge demo" title="Answers are scripted. Set BABBLR_LLM_PROVIDER=auto for a real tutor.">
                                 "Demo tutor · no language model"
                             </span>
                         }.into_any()
                     } else {
-                        view! { <span class="tutor-badge" title="The model answering as your tutor">{format!("{} · {}", t.provider, t.model)}</span> }.into_any()
+                        let label = if t.provider == "embedded" { "built-in" } else { t.provider.as_str() };
+                        view! { <span class="tutor-badge" title=t.why.clone()>{format!("{label} · {}", t.model)}</span> }.into_any()
                     })}
                 </Transition>
                 <settings::SettingsPanel tutor=tutor />

@@ -120,6 +120,7 @@ pub fn SettingsPanel(tutor: Resource<Result<TutorInfo, babblr::api::ApiError>>) 
                     <strong>{move || tutor.get().and_then(Result::ok).map(|t| {
                         if t.demo { "scripted demo tutor (no language model)".to_string() } else { format!("{} via {}", t.model, t.provider) }
                     })}</strong>
+                    <span class="why">{move || tutor.get().and_then(Result::ok).map(|t| t.why)}</span>
                 </p>
                 <label class="check">
                     <input type="checkbox" name="perf_debug" prop:checked=move || perf_on.get()

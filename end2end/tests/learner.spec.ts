@@ -30,7 +30,7 @@ test('a learner starts, chats, reopens and deletes a conversation', async ({ pag
 
   const mine = page.locator('li.message.user').first();
   await expect(mine).toContainText('je va au restaurant');
-  await expect(mine.locator('.corrections')).toContainText('je vais');
+  await expect(mine.locator('.corrections')).toContainText('Je vais');
   await expect(mine.locator('.chip.grammar')).toBeVisible();
   await expect(page.locator('li.message.assistant')).toHaveCount(2);
   await page.screenshot({ path: 'test-results/screens/conversation.png', fullPage: true });
@@ -50,7 +50,7 @@ test('a learner starts, chats, reopens and deletes a conversation', async ({ pag
   await item.locator('a.open').click();
   await expect(page).toHaveURL(url);
   await expect(page.locator('li.message')).toHaveCount(3);
-  await expect(page.locator('li.message.user .corrections')).toContainText('je vais');
+  await expect(page.locator('li.message.user .corrections')).toContainText('Je vais');
 
   await page.goto('/');
   await hydrated(page);

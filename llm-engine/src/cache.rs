@@ -23,18 +23,18 @@ impl Cache {
     }
 
     /// The slot sharing the longest prefix with `tokens` (the least recently
-    /// used when none does), and the length of that prefix.
-    pub fn pick(&mut self, tokens: &[LlamaToken]) -> (usize, usize) {
+    /// used when none does), among those not `busy`, and the length of that
+    /// prefix. There must be a free slot.
+    pub fn pick(&mut self, tokens: &[LlamaToken], busy: &[usize]) -> (usize, usize) {
         let common =
             |held: &Vec<LlamaToken>| held.iter().zip(tokens).take_while(|(a, b)| a == b).count();
-        let best = (0..self.slots.len())
+        let free = || (0..self.slots.len()).filter(|i| !busy.contains(i));
+        let best = free()
             .max_by_key(|&i| (common(&self.slots[i]), u64::MAX - self.last_used[i]))
             .unwrap_or(0);
         let shared = common(&self.slots[best]);
         let slot = if shared == 0 {
-            (0..self.slots.len())
-                .min_by_key(|&i| self.last_used[i])
-                .unwrap_or(0)
+            free().min_by_key(|&i| self.last_used[i]).unwrap_or(0)
         } else {
             best
         };
@@ -58,9 +58,12 @@ mod tests {
         let mut c = Cache::new(3, 100);
         c.slots[0] = t(&[1, 2, 3]);
         c.slots[1] = t(&[1, 2, 3, 4, 5]);
-        assert_eq!(c.pick(&t(&[1, 2, 3, 4, 9])), (1, 4));
+        assert_eq!(c.pick(&t(&[1, 2, 3, 4, 9]), &[]), (1, 4));
         // Nothing shared: a least recently used slot (not 1, just used), nothing reused.
-        let (slot, shared) = c.pick(&t(&[7, 7]));
+        let (slot, shared) = c.pick(&t(&[7, 7]), &[]);
         assert_eq!((slot, shared), (0, 0));
+        // A slot in use by a running request is never taken: the next best.
+        assert_eq!(c.pick(&t(&[1, 2, 3, 4, 9]), &[1]), (0, 3));
+        assert_eq!(c.pick(&t(&[1, 2, 3, 4, 9]), &[0, 1]), (2, 0));
     }
 }

@@ -1,6 +1,9 @@
 //! The model, on a thread of its own (llama.cpp's context is not `Send`):
-//! requests come in over a channel and are answered one at a time, piece by
-//! piece, through a channel per request.
+//! requests come in over a channel and are answered piece by piece through a
+//! channel per request. Requests that arrive together are decoded together:
+//! each step puts one token of every running request into one batch, so a
+//! chat turn's correction and reply share the weights' trip through memory
+//! (decoding is memory-bound on a CPU) instead of waiting for each other.
 //!
 //! Between turns a conversation's prompt prefix (system prompt and history)
 //! stays in the KV cache: each of `slots` sequences keeps the tokens it
@@ -67,7 +70,7 @@ pub struct ModelInfo {
 
 /// The running model.
 pub struct Engine {
-    jobs: std::sync::mpsc::Sender<(Request, UnboundedSender<Event>)>,
+    jobs: std::sync::mpsc::Sender<Job>,
     pub info: ModelInfo,
 }
 
@@ -87,7 +90,7 @@ impl Engine {
                 let started = Instant::now();
                 let loaded = load(&path, threads, ctx, slots);
                 match loaded {
-                    Ok((model, mut context)) => {
+                    Ok((model, context)) => {
                         let info = ModelInfo {
                             size_bytes: model.size(),
                             n_params: model.n_params(),
@@ -97,10 +100,15 @@ impl Engine {
                             started.elapsed().as_secs_f64() * 1000.0
                         );
                         let _ = ready_tx.send(Ok(info));
-                        let mut cache = Cache::new(slots as usize, context.n_ctx() as usize);
-                        for (req, tx) in rx {
-                            run(model, &mut context, &mut cache, req, &tx);
+                        let cache = Cache::new(slots as usize, context.n_ctx() as usize);
+                        Scheduler {
+                            model,
+                            ctx: context,
+                            cache,
+                            running: Vec::new(),
+                            waiting: std::collections::VecDeque::new(),
                         }
+                        .serve(rx);
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -163,25 +171,6 @@ fn load(
     Ok((model, context))
 }
 
-/// One request, start to end.
-fn run(
-    model: &'static LlamaModel,
-    ctx: &mut LlamaContext<'static>,
-    cache: &mut Cache,
-    req: Request,
-    tx: &UnboundedSender<Event>,
-) {
-    let started = Instant::now();
-    match generate(model, ctx, cache, req, tx, started) {
-        Ok(stats) => {
-            let _ = tx.send(Event::Done(stats));
-        }
-        Err(e) => {
-            let _ = tx.send(Event::Error(e));
-        }
-    }
-}
-
 /// The prompt as the model's chat template writes it, with the oldest
 /// history left out until it fits `budget` tokens (the system prompt and
 /// the last message always stay).
@@ -219,97 +208,226 @@ fn prompt_tokens(
     }
 }
 
-fn generate(
-    model: &'static LlamaModel,
-    ctx: &mut LlamaContext<'static>,
-    cache: &mut Cache,
-    req: Request,
-    tx: &UnboundedSender<Event>,
+type Job = (Request, UnboundedSender<Event>);
+
+/// A request being answered.
+struct Running {
+    tx: UnboundedSender<Event>,
+    sampler: LlamaSampler,
+    /// Its KV cache sequence.
+    slot: usize,
+    /// The token to feed at the next step, at position `pos`.
+    next: LlamaToken,
+    pos: usize,
+    generated: usize,
+    max_tokens: usize,
+    /// Bytes of a character split across tokens.
+    pending: Vec<u8>,
+    stats: Stats,
     started: Instant,
-) -> Result<Stats, String> {
-    let max_tokens = req.max_tokens.clamp(1, cache.n_ctx / 2);
-    let tokens = prompt_tokens(model, &req.messages, cache.n_ctx - max_tokens)?;
-    let (slot, shared) = cache.pick(&tokens);
-    // At least the last prompt token is evaluated, for its logits.
-    let reuse = shared.min(tokens.len() - 1);
-    let seq = slot as i32;
-    ctx.clear_kv_cache_seq(Some(slot as u32), Some(reuse as u32), None)
-        .map_err(|e| format!("KV cache: {e}"))?;
-    cache.slots[slot].truncate(reuse);
-    // Room: drop the least recently used other sequences until this one fits.
-    while cache.used() + (tokens.len() - reuse) + max_tokens > cache.n_ctx {
-        let Some(victim) = (0..cache.slots.len())
-            .filter(|&i| i != slot && !cache.slots[i].is_empty())
-            .min_by_key(|&i| cache.last_used[i])
-        else {
-            break;
-        };
-        ctx.clear_kv_cache_seq(Some(victim as u32), None, None)
+    decode_started: Instant,
+}
+
+/// What becomes of a request after a sampled token.
+enum Next {
+    Continue(LlamaToken),
+    Finished,
+}
+
+/// The model thread's state: the context, which sequences hold what, the
+/// requests running and those waiting for a free sequence.
+struct Scheduler {
+    model: &'static LlamaModel,
+    ctx: LlamaContext<'static>,
+    cache: Cache,
+    running: Vec<Running>,
+    waiting: std::collections::VecDeque<Job>,
+}
+
+impl Scheduler {
+    /// Answers jobs until the channel closes: new ones join at the next
+    /// step, every running one advances by a token per step.
+    fn serve(mut self, jobs: std::sync::mpsc::Receiver<Job>) {
+        loop {
+            if self.running.is_empty() && self.waiting.is_empty() {
+                match jobs.recv() {
+                    Ok(job) => self.waiting.push_back(job),
+                    Err(_) => return,
+                }
+            }
+            while let Ok(job) = jobs.try_recv() {
+                self.waiting.push_back(job);
+            }
+            while self.running.len() < self.cache.slots.len() {
+                let Some((req, tx)) = self.waiting.pop_front() else {
+                    break;
+                };
+                match self.begin(req, &tx) {
+                    Ok(Some(r)) => self.running.push(r),
+                    Ok(None) => {}
+                    Err(e) => {
+                        let _ = tx.send(Event::Error(e));
+                    }
+                }
+            }
+            if !self.running.is_empty() {
+                self.step();
+            }
+        }
+    }
+
+    /// Reads a request's prompt (what the KV cache does not already hold)
+    /// and samples its first token; `None` when it is already finished.
+    fn begin(
+        &mut self,
+        req: Request,
+        tx: &UnboundedSender<Event>,
+    ) -> Result<Option<Running>, String> {
+        let started = Instant::now();
+        let (model, cache) = (self.model, &mut self.cache);
+        let max_tokens = req.max_tokens.clamp(1, cache.n_ctx / 2);
+        let busy: Vec<usize> = self.running.iter().map(|r| r.slot).collect();
+        // Room the running requests may still take.
+        let reserved: usize = self
+            .running
+            .iter()
+            .map(|r| r.max_tokens.saturating_sub(r.generated))
+            .sum();
+        let budget = cache.n_ctx.saturating_sub(max_tokens + reserved).max(1);
+        let tokens = prompt_tokens(model, &req.messages, budget)?;
+        let (slot, shared) = cache.pick(&tokens, &busy);
+        // At least the last prompt token is evaluated, for its logits.
+        let reuse = shared.min(tokens.len() - 1);
+        self.ctx
+            .clear_kv_cache_seq(Some(slot as u32), Some(reuse as u32), None)
             .map_err(|e| format!("KV cache: {e}"))?;
-        cache.slots[victim].clear();
+        cache.slots[slot].truncate(reuse);
+        // Room: drop the least recently used idle sequences until this one fits.
+        while cache.used() + (tokens.len() - reuse) + max_tokens + reserved > cache.n_ctx {
+            let Some(victim) = (0..cache.slots.len())
+                .filter(|&i| i != slot && !busy.contains(&i) && !cache.slots[i].is_empty())
+                .min_by_key(|&i| cache.last_used[i])
+            else {
+                break;
+            };
+            self.ctx
+                .clear_kv_cache_seq(Some(victim as u32), None, None)
+                .map_err(|e| format!("KV cache: {e}"))?;
+            cache.slots[victim].clear();
+        }
+
+        let mut batch = LlamaBatch::new(BATCH, 1);
+        let rest = &tokens[reuse..];
+        for (n, chunk) in rest.chunks(BATCH).enumerate() {
+            if tx.is_closed() {
+                return Ok(None); // the client left
+            }
+            batch.clear();
+            for (i, t) in chunk.iter().enumerate() {
+                let pos = reuse + n * BATCH + i;
+                batch
+                    .add(*t, pos as i32, &[slot as i32], pos == tokens.len() - 1)
+                    .map_err(|e| format!("batch: {e}"))?;
+            }
+            self.ctx
+                .decode(&mut batch)
+                .map_err(|e| format!("prompt evaluation failed: {e}"))?;
+            cache.slots[slot].extend_from_slice(chunk);
+        }
+        let mut running = Running {
+            tx: tx.clone(),
+            sampler: sampler(model, &req)?,
+            slot,
+            next: LlamaToken(0),
+            pos: tokens.len(),
+            generated: 0,
+            max_tokens,
+            pending: Vec::new(),
+            stats: Stats {
+                prompt_tokens: tokens.len() - reuse,
+                cached_tokens: reuse,
+                prompt_ms: started.elapsed().as_secs_f64() * 1000.0,
+                ..Stats::default()
+            },
+            started,
+            decode_started: Instant::now(),
+        };
+        let idx = batch.n_tokens() - 1;
+        match self.advance(&mut running, idx) {
+            Next::Continue(token) => {
+                running.next = token;
+                Ok(Some(running))
+            }
+            Next::Finished => {
+                finish(running);
+                Ok(None)
+            }
+        }
     }
 
-    let mut batch = LlamaBatch::new(BATCH, 1);
-    let rest = &tokens[reuse..];
-    for (n, chunk) in rest.chunks(BATCH).enumerate() {
-        if tx.is_closed() {
-            return Err("the client left".into());
+    /// One token for every running request, in one batch.
+    fn step(&mut self) {
+        let mut batch = LlamaBatch::new(self.running.len().max(1), 1);
+        for r in &self.running {
+            if let Err(e) = batch.add(r.next, r.pos as i32, &[r.slot as i32], true) {
+                return self.fail_all(format!("batch: {e}"));
+            }
         }
-        batch.clear();
-        for (i, t) in chunk.iter().enumerate() {
-            let pos = reuse + n * BATCH + i;
-            let last = pos == tokens.len() - 1;
-            batch
-                .add(*t, pos as i32, &[seq], last)
-                .map_err(|e| format!("batch: {e}"))?;
+        if let Err(e) = self.ctx.decode(&mut batch) {
+            return self.fail_all(format!("decoding failed: {e}"));
         }
-        ctx.decode(&mut batch)
-            .map_err(|e| format!("prompt evaluation failed: {e}"))?;
-        cache.slots[slot].extend_from_slice(chunk);
+        let running = std::mem::take(&mut self.running);
+        for (i, mut r) in running.into_iter().enumerate() {
+            self.cache.slots[r.slot].push(r.next);
+            r.pos += 1;
+            match self.advance(&mut r, i as i32) {
+                Next::Continue(token) => {
+                    r.next = token;
+                    self.running.push(r);
+                }
+                Next::Finished => finish(r),
+            }
+        }
     }
-    let prompt_ms = started.elapsed().as_secs_f64() * 1000.0;
 
-    let mut sampler = sampler(model, &req)?;
-    let decode_started = Instant::now();
-    let mut pending: Vec<u8> = Vec::new();
-    let mut generated = 0;
-    let mut pos = tokens.len();
-    let mut idx = batch.n_tokens() - 1;
-    loop {
-        let token = sampler.sample(ctx, idx);
-        if model.vocab().is_eog(token) {
-            break;
+    /// Samples `r`'s next token from the logits at batch index `idx` and
+    /// sends its text.
+    fn advance(&mut self, r: &mut Running, idx: i32) -> Next {
+        let token = r.sampler.sample(&self.ctx, idx);
+        let vocab = self.model.vocab();
+        if vocab.is_eog(token) {
+            return Next::Finished;
         }
-        generated += 1;
-        pending.extend(model.vocab().token_to_piece(token, false, None));
-        let text = take_utf8(&mut pending);
-        if !text.is_empty() && tx.send(Event::Piece(text)).is_err() {
-            break; // the client left: stop now, the slot is free
+        r.generated += 1;
+        r.pending.extend(vocab.token_to_piece(token, false, None));
+        let text = take_utf8(&mut r.pending);
+        if !text.is_empty() && r.tx.send(Event::Piece(text)).is_err() {
+            return Next::Finished; // the client left: its sequence is free now
         }
-        if generated >= max_tokens || pos + 1 >= cache.n_ctx {
-            break;
+        if r.generated >= r.max_tokens || r.pos + 1 >= self.cache.n_ctx {
+            return Next::Finished;
         }
-        batch.clear();
-        batch
-            .add(token, pos as i32, &[seq], true)
-            .map_err(|e| format!("batch: {e}"))?;
-        ctx.decode(&mut batch)
-            .map_err(|e| format!("decoding failed: {e}"))?;
-        cache.slots[slot].push(token);
-        pos += 1;
-        idx = 0;
+        Next::Continue(token)
     }
-    if !pending.is_empty() {
-        let _ = tx.send(Event::Piece(String::from_utf8_lossy(&pending).into_owned()));
+
+    fn fail_all(&mut self, e: String) {
+        for r in self.running.drain(..) {
+            let _ = r.tx.send(Event::Error(e.clone()));
+        }
     }
-    Ok(Stats {
-        prompt_tokens: tokens.len() - reuse,
-        cached_tokens: reuse,
-        prompt_ms,
-        generated_tokens: generated,
-        decode_ms: decode_started.elapsed().as_secs_f64() * 1000.0,
-        total_ms: started.elapsed().as_secs_f64() * 1000.0,
-    })
+}
+
+/// Sends what is left of a request's text and its statistics.
+fn finish(mut r: Running) {
+    if !r.pending.is_empty() {
+        let _ = r.tx.send(Event::Piece(
+            String::from_utf8_lossy(&r.pending).into_owned(),
+        ));
+    }
+    r.stats.generated_tokens = r.generated;
+    r.stats.decode_ms = r.decode_started.elapsed().as_secs_f64() * 1000.0;
+    r.stats.total_ms = r.started.elapsed().as_secs_f64() * 1000.0;
+    let _ = r.tx.send(Event::Done(r.stats));
 }
 
 /// The sampler: greedy under the schema's grammar for JSON answers (a small

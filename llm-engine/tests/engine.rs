@@ -189,3 +189,60 @@ fn a_missing_or_damaged_model_file_is_a_clear_error() {
     let err = start(&cut).err().unwrap();
     assert!(err.contains("cut.gguf"), "{err}");
 }
+
+#[test]
+fn requests_at_once_are_decoded_together_and_each_gets_its_own_answer() {
+    let engine = start(&gguf()).unwrap();
+    let schema = json!({
+        "type": "object",
+        "properties": {"corrections": {"type": "array", "maxItems": 2, "items": {"type": "string", "maxLength": 20}}},
+        "required": ["corrections"]
+    });
+    let bodies = [
+        json!({"model": "builtin", "stream": false, "format": schema,
+               "messages": [{"role": "user", "content": "Correct: yo es Ana"}],
+               "options": {"num_predict": 60, "temperature": 0}}),
+        json!({"model": "builtin", "stream": false,
+               "messages": [{"role": "user", "content": "Say hello in French."}],
+               "options": {"num_predict": 40, "temperature": 0}}),
+        json!({"model": "builtin", "stream": false,
+               "messages": [{"role": "user", "content": "Count from one to five."}],
+               "options": {"num_predict": 40, "temperature": 0}}),
+    ];
+    let answers: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = bodies
+            .iter()
+            .map(|b| s.spawn(|| chat(&engine, b.clone())))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let json_answer: Value =
+        serde_json::from_str(answers[0]["message"]["content"].as_str().unwrap()).unwrap();
+    assert!(json_answer["corrections"].is_array(), "{json_answer}");
+    for a in &answers {
+        assert_eq!(a["done"], true, "{a}");
+        assert!(a["eval_count"].as_u64().unwrap() > 0, "{a}");
+    }
+    assert_ne!(
+        answers[1]["message"]["content"], answers[2]["message"]["content"],
+        "each request reads its own logits"
+    );
+    // More requests than sequences (4 by default) wait their turn.
+    let many: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|i| {
+                let engine = &engine;
+                s.spawn(move || {
+                    chat(
+                        engine,
+                        json!({"model": "builtin", "stream": false,
+                               "messages": [{"role": "user", "content": format!("Say the number {i}.")}],
+                               "options": {"num_predict": 8, "temperature": 0}}),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(many.iter().all(|a| a["done"] == true), "{many:?}");
+}

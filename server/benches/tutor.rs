@@ -115,7 +115,7 @@ impl Bench {
         );
         let text = format!("quiero una mesa {n}");
         let t = Instant::now();
-        llm.complete(prompts::correction_request(
+        llm.complete(babblr::tutor::correct::request(
             lang,
             level,
             &text,

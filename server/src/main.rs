@@ -1,4 +1,4 @@
-//! `babblr`: serves the app (the default) or manages Whisper models. Every
+//! `babblr`: serves the app (the default) or manages its models. Every
 //! setting is a flag and an environment variable (`babblr serve --help`).
 
 use babblr::config::settings::{values_by_variable, Settings};
@@ -23,12 +23,40 @@ struct Cli {
 enum Command {
     /// Serve the app (what `babblr` alone does).
     Serve(Settings),
-    /// Whisper models: list them, or download one.
+    /// Models (Whisper for speech, GGUF for the built-in tutor): list them, or download one.
     Models {
         #[command(subcommand)]
         action: ModelsAction,
         #[command(flatten)]
         settings: Settings,
+    },
+    /// Measure the tutor against the evaluation set (`data/eval`).
+    Eval {
+        #[command(subcommand)]
+        what: EvalWhat,
+        #[command(flatten)]
+        settings: Settings,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalWhat {
+    /// Corrections: edit precision, recall and F0.5, false alarms on correct
+    /// sentences, meaning changes, JSON validity and latency, per language,
+    /// from the configured provider (BABBLR_LLM_PROVIDER …).
+    Corrections {
+        /// Only this language (a name or ISO code); repeat for more.
+        #[arg(long = "language")]
+        languages: Vec<String>,
+        /// At most this many sentences a language.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// The pipeline measured: the app's (`checked`) or the one before it.
+        #[arg(long, value_enum, default_value = "checked")]
+        pipeline: babblr::eval::run::Pipeline,
+        /// Also write the full result, sentence by sentence, to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
 }
 
@@ -36,8 +64,10 @@ enum Command {
 enum ModelsAction {
     /// The known models, which are downloaded, which is in use.
     List,
-    /// Download a model (tiny, base, small, medium, large-v3-turbo, large-v3,
-    /// .en variants) into the model folder, with resume and a SHA-256 check.
+    /// Download a model into the model folder, with resume and a SHA-256
+    /// check: Whisper (tiny, base, small, medium, large-v3-turbo, large-v3,
+    /// .en variants) or built-in tutor (smollm2-135m, qwen2.5-0.5b,
+    /// gemma3-1b, llama3.2-1b, qwen2.5-1.5b, llama3.2-3b, qwen2.5-3b).
     Pull {
         /// The model's name.
         name: String,
@@ -70,6 +100,7 @@ async fn main() -> ExitCode {
         }
         Some(Command::Serve(_)) => serve(settings("serve")).await,
         Some(Command::Models { action, .. }) => run_models(settings("models"), action).await,
+        Some(Command::Eval { what, .. }) => run_eval(settings("eval"), what).await,
     }
 }
 
@@ -115,35 +146,42 @@ async fn serve(config: Result<Config, babblr::config::ConfigError>) -> ExitCode 
     }
 }
 
-/// `babblr models list|pull NAME`.
+/// `babblr models list|pull NAME`: Whisper (speech) and GGUF (built-in
+/// tutor) models share one folder and one command.
 async fn run_models(
     config: Result<Config, babblr::config::ConfigError>,
     action: ModelsAction,
 ) -> ExitCode {
-    use babblr::stt::models;
+    use babblr::llm::models as gguf;
+    use babblr::stt::models as whisper;
     let config = match checked(config) {
-        Ok(c) => c.stt,
+        Ok(c) => c,
         Err(code) => return code,
     };
+    let (stt, llm) = (&config.stt, &config.llm);
     match action {
         ModelsAction::List => {
-            let current = models::resolve(&config.model, &config.model_dir).unwrap_or_default();
-            println!("models in {}:", config.model_dir.display());
-            for m in models::list(&config.model_dir, &current) {
-                println!(
-                    "  {:<16} {:>5} MB  {}{}",
-                    m.name,
-                    m.size_mb,
-                    if m.downloaded { "downloaded" } else { "-" },
-                    if m.current { "  (in use)" } else { "" }
-                );
-            }
+            let current = whisper::resolve(&stt.model, &stt.model_dir).unwrap_or_default();
+            println!("models in {}:", stt.model_dir.display());
+            println!("speech (Whisper):");
+            print_models(whisper::list(&stt.model_dir, &current));
+            let current = gguf::resolve(&llm.builtin_model, &llm.model_dir).unwrap_or_default();
+            println!("built-in tutor (GGUF):");
+            print_models(gguf::list(&llm.model_dir, &current));
             ExitCode::SUCCESS
         }
         ModelsAction::Pull { name } => {
-            let hub = config.hub_url.clone();
-            println!("downloading {name} from {hub}");
-            match models::pull(&name, &config.model_dir, &hub, true).await {
+            let pulled = if let Some(m) = gguf::known(&name) {
+                println!(
+                    "downloading {name} ({} MB) from {}/{}",
+                    m.size_mb, llm.hub_url, m.repo
+                );
+                gguf::pull(&name, &llm.model_dir, &llm.hub_url, true).await
+            } else {
+                println!("downloading {name} from {}", stt.hub_url);
+                whisper::pull(&name, &stt.model_dir, &stt.hub_url, true).await
+            };
+            match pulled {
                 Ok(path) => {
                     println!("saved {}", path.display());
                     ExitCode::SUCCESS
@@ -154,5 +192,84 @@ async fn run_models(
                 }
             }
         }
+    }
+}
+
+/// `babblr eval corrections`: prints the table, writes `--json`.
+async fn run_eval(config: Result<Config, babblr::config::ConfigError>, what: EvalWhat) -> ExitCode {
+    use babblr::eval::run::{self, Options};
+    let config = match checked(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let EvalWhat::Corrections {
+        languages,
+        limit,
+        pipeline,
+        json,
+    } = what;
+    let mut chosen = Vec::new();
+    for l in &languages {
+        match babblr::domain::Language::parse(l) {
+            Some(l) => chosen.push(l),
+            None => {
+                eprintln!("babblr: '{l}' is not a language Babblr teaches");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let sets = match babblr::eval::load_all() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("babblr: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (llm, why) = match babblr::llm::Llm::choose(&config.llm).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("babblr: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let model = llm.model_name(&config.llm);
+    eprintln!("tutor: {why}");
+    let opts = Options {
+        languages: chosen,
+        limit,
+        pipeline,
+        native: config.native_language,
+        case_and_punctuation: config.correct_case_and_punctuation,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let report = match run::run(&llm, &model, &sets, &opts).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("babblr: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", run::table(&report));
+    if let Some(path) = json {
+        let written = serde_json::to_vec_pretty(&report)
+            .map_err(|e| e.to_string())
+            .and_then(|b| std::fs::write(&path, b).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!("babblr: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_models(models: Vec<babblr::api::SttModel>) {
+    for m in models {
+        println!(
+            "  {:<16} {:>5} MB  {}{}",
+            m.name,
+            m.size_mb,
+            if m.downloaded { "downloaded" } else { "-" },
+            if m.current { "  (in use)" } else { "" }
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 use babblr::config::Config;
 use babblr::llm::Llm;
-use babblr::tutor::{corrections, prompts};
+use babblr::tutor::{correct, prompts};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use testkit as common;
@@ -14,7 +14,7 @@ use testkit::standin::StandinConfig;
 fn embedded(model: &str) -> Vec<(&'static str, String)> {
     vec![
         ("BABBLR_LLM_PROVIDER", "embedded".into()),
-        ("BABBLR_LLM_MODEL", model.into()),
+        ("BABBLR_LLM_BUILTIN_MODEL", model.into()),
         // One each: the tests' two model processes share two cores.
         ("BABBLR_LLM_THREADS", "1".into()),
     ]
@@ -91,7 +91,7 @@ async fn corrections_from_the_built_in_model_always_parse() {
         (babblr::domain::Language::Spanish, "yo tiene hambre"),
         (babblr::domain::Language::German, "ich habe gegangen"),
     ] {
-        let req = prompts::correction_request(
+        let req = correct::request(
             language,
             babblr::domain::CefrLevel::A1,
             text,
@@ -99,7 +99,7 @@ async fn corrections_from_the_built_in_model_always_parse() {
         );
         let raw = llm.complete(req).await.unwrap();
         assert!(
-            corrections::parse(&raw, text).is_some(),
+            correct::proposed(&raw).is_some(),
             "unusable for {text:?}: {raw}"
         );
     }
@@ -148,4 +148,86 @@ async fn a_missing_or_broken_model_is_a_503_and_the_message_is_kept() {
             "the learner's message is kept"
         );
     }
+}
+
+#[tokio::test]
+async fn auto_uses_ollama_when_it_answers_and_the_built_in_model_otherwise() {
+    // An Ollama (the stand-in) that has the model: it answers.
+    let app = common::spawn_app(StandinConfig::default(), &[("BABBLR_LLM_PROVIDER", "auto")]).await;
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(health["llm"]["provider"], "ollama", "{health}");
+    let why = health["llm"]["why"].as_str().unwrap();
+    assert!(why.contains("has the model"), "{why}");
+
+    // Nothing at Ollama's address (a bound socket that never listens).
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let down = format!("http://{}", closed.local_addr().unwrap());
+    let gguf = common::gguf_path();
+    let app = common::spawn_app(
+        StandinConfig::default(),
+        &[
+            ("BABBLR_LLM_PROVIDER", "auto"),
+            ("BABBLR_LLM_URL", &down),
+            ("BABBLR_LLM_BUILTIN_MODEL", &gguf),
+            ("BABBLR_LLM_THREADS", "1"),
+        ],
+    )
+    .await;
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(health["llm"]["provider"], "embedded", "{health}");
+    assert_eq!(
+        health["llm"]["why"],
+        format!(
+            "Ollama not found at {down} — using the built-in model SmolLM2-135M-Instruct.Q4_1.gguf"
+        ),
+        "{health}"
+    );
+    let info: Value = app.get("/api/tutor").await.json().await.unwrap();
+    assert_eq!(info["provider"], "embedded", "{info}");
+    assert_eq!(info["why"], health["llm"]["why"], "{info}");
+    let id = app.conversation("spanish", "A1", "greetings").await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "hola, yo soy Ana"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "the built-in model answers");
+}
+
+#[tokio::test]
+async fn a_catalogue_model_not_yet_pulled_names_the_command_that_pulls_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().display().to_string();
+    let app = common::spawn_app(
+        StandinConfig::default(),
+        &[
+            ("BABBLR_LLM_PROVIDER", "embedded"),
+            ("BABBLR_LLM_BUILTIN_MODEL", "qwen2.5-0.5b"),
+            ("BABBLR_MODEL_DIR", &models),
+        ],
+    )
+    .await;
+    let health: Value = app.get("/health").await.json().await.unwrap();
+    assert_eq!(health["llm"]["status"], "unavailable", "{health}");
+    let id = app.conversation("french", "A2", "restaurant").await;
+    let res = app
+        .post(
+            "/chat",
+            json!({"conversation_id": id, "user_message": "je suis allé au marché"}),
+        )
+        .await;
+    let err = common::api_error(res, 503, "llm_unavailable").await;
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("babblr models pull qwen2.5-0.5b"),
+        "{message}"
+    );
+    assert!(!message.contains(&models), "a path leaked: {message}");
+    assert_eq!(
+        app.messages(id).await.len(),
+        1,
+        "the learner's message is kept"
+    );
 }

@@ -2,7 +2,9 @@
 //! (it serves files the way Hugging Face does: `X-Linked-Etag` with the
 //! SHA-256, byte ranges, 416 past the end), including a download cut short
 //! and resumed, a file whose checksum does not match the catalogue's, a hub
-//! that publishes no hash, one that stalls, and a part file already whole.
+//! that publishes no hash, one that stalls, and a part file already whole;
+//! and a built-in (GGUF) model pulled by its catalogue name, checked against
+//! the catalogue's real hash.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -10,12 +12,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use babblr::download;
 use babblr::stt::models;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// The stand-in hub's behaviour.
 struct Hub {
+    /// The path it serves the file at.
+    path: String,
     file: Vec<u8>,
     /// The hash it publishes (the right one, or not, or none).
     published: Option<String>,
@@ -29,10 +34,10 @@ struct Hub {
 
 async fn serve_file(
     State(hub): State<Arc<Hub>>,
-    Path(name): Path<String>,
+    Path(path): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if name != "ggml-tiny.bin" {
+    if path != hub.path {
         return StatusCode::NOT_FOUND.into_response();
     }
     let published = hub
@@ -95,7 +100,7 @@ async fn serve_file(
 
 async fn spawn_hub(hub: Arc<Hub>) -> String {
     let app = Router::new()
-        .route("/{name}", get(serve_file))
+        .route("/{*path}", get(serve_file))
         .with_state(hub);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -111,11 +116,12 @@ fn sha256(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("f");
     std::fs::write(&p, bytes).unwrap();
-    models::sha256_file(&p).unwrap()
+    download::sha256_file(&p).unwrap()
 }
 
 fn hub(file: Vec<u8>, published: Option<String>) -> Hub {
     Hub {
+        path: "ggml-tiny.bin".into(),
         file,
         published,
         cut_first: 0,
@@ -125,7 +131,7 @@ fn hub(file: Vec<u8>, published: Option<String>) -> Hub {
     }
 }
 
-const QUICK: models::Download = models::Download {
+const QUICK: download::Download = download::Download {
     progress: false,
     read_timeout: std::time::Duration::from_secs(30),
 };
@@ -136,9 +142,9 @@ async fn fetch_tiny(
     url: &str,
     dir: &std::path::Path,
     sha: &str,
-    opts: models::Download,
+    opts: download::Download,
 ) -> babblr::error::Result<std::path::PathBuf> {
-    models::download(
+    download::download(
         &format!("{url}/ggml-tiny.bin"),
         &dir.join("ggml-tiny.bin"),
         sha,
@@ -249,7 +255,7 @@ async fn a_stalled_hub_times_out_and_the_part_resumes() {
     });
     let url = spawn_hub(stalling).await;
     let dir = tempfile::tempdir().unwrap();
-    let short = models::Download {
+    let short = download::Download {
         progress: false,
         read_timeout: std::time::Duration::from_millis(500),
     };
@@ -324,4 +330,43 @@ fn the_cli_lists_models_and_says_which_is_in_use() {
         .find(|l| l.trim_start().starts_with("base "))
         .unwrap();
     assert!(!base.contains("downloaded"), "{text}");
+}
+
+#[tokio::test]
+async fn a_gguf_model_is_pulled_by_name_from_its_repository_path() {
+    use babblr::llm::models as gguf;
+    // The real SmolLM2 file the catalogue pins, served where Hugging Face
+    // serves it.
+    let bytes = std::fs::read(testkit::gguf_path()).unwrap();
+    let entry = gguf::known("smollm2-135m").unwrap();
+    let hub = Arc::new(Hub {
+        path: format!("{}/resolve/main/{}", entry.repo, entry.file),
+        ..hub(bytes.clone(), Some(entry.sha256.to_string()))
+    });
+    let url = spawn_hub(hub.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = gguf::pull("smollm2-135m", dir.path(), &url, false)
+        .await
+        .unwrap();
+    assert_eq!(path, dir.path().join("SmolLM2-135M-Instruct.Q4_1.gguf"));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), bytes.len() as u64);
+    assert_eq!(
+        gguf::resolve("smollm2-135m", dir.path()).unwrap(),
+        path,
+        "the setting finds what was pulled"
+    );
+    // Pulled again: the file is checked and kept, nothing is fetched.
+    let served = hub.served.load(Ordering::SeqCst);
+    gguf::pull("smollm2-135m", dir.path(), &url, false)
+        .await
+        .unwrap();
+    assert_eq!(hub.served.load(Ordering::SeqCst), served);
+    let listed = gguf::list(dir.path(), &path);
+    assert!(listed
+        .iter()
+        .any(|m| m.name == "smollm2-135m" && m.downloaded && m.current));
+    let e = gguf::pull("llama3.2:3b", dir.path(), &url, false)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("qwen2.5-1.5b"), "{e}");
 }

@@ -21,6 +21,10 @@ pub struct LlmHealth {
     /// True for the scripted demo tutor: no model answers.
     pub demo: bool,
     pub detail: String,
+    /// Why this provider answers ("Ollama not found at … — using the
+    /// built-in model …").
+    #[serde(default)]
+    pub why: String,
 }
 
 /// Which tutor answers, for the UI (no network call behind it).
@@ -28,6 +32,9 @@ pub struct LlmHealth {
 pub struct TutorInfo {
     pub provider: String,
     pub model: String,
+    /// Why this provider answers.
+    #[serde(default)]
+    pub why: String,
     /// True for the scripted demo tutor: no model answers.
     pub demo: bool,
     /// Levels up to this one get corrections; `None` when correction is off.

@@ -9,6 +9,9 @@ pub struct SpanTiming {
     /// Milliseconds from the start of the request to the start of the span.
     pub start_ms: f64,
     pub duration_ms: f64,
+    /// What the step did, when it says ("48 tokens, 24.1 tokens/s").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// One finished request in the server's bounded perf record.

@@ -12,6 +12,8 @@ use std::time::Duration;
 /// Which LLM backend answers as the tutor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LlmProviderKind {
+    /// Ollama when it answers and has the model, else the built-in model.
+    Auto,
     Ollama,
     /// The built-in model (`babblr-llm`, llama.cpp) on a GGUF file.
     Embedded,
@@ -22,6 +24,7 @@ pub enum LlmProviderKind {
 impl LlmProviderKind {
     pub fn id(self) -> &'static str {
         match self {
+            LlmProviderKind::Auto => "auto",
             LlmProviderKind::Ollama => "ollama",
             LlmProviderKind::Embedded => "embedded",
             LlmProviderKind::OpenAi => "openai",
@@ -49,6 +52,12 @@ pub struct LlmConfig {
     pub warmup: bool,
     /// CPU threads of the built-in model.
     pub threads: usize,
+    /// The built-in model: a catalogue name (`qwen2.5-1.5b`) or a GGUF path.
+    pub builtin_model: String,
+    /// Where catalogue models live (shared with Whisper models).
+    pub model_dir: std::path::PathBuf,
+    /// Where `babblr models pull` fetches GGUF models from.
+    pub hub_url: String,
 }
 
 /// Speech-to-text settings.
@@ -101,6 +110,8 @@ pub struct Config {
     pub llm: LlmConfig,
     /// Correct learner messages at levels up to this one; `None` turns correction off.
     pub correction_max_level: Option<CefrLevel>,
+    /// Also show corrections that change only case or punctuation.
+    pub correct_case_and_punctuation: bool,
     /// The learner's own language, for translations of the tutor's messages.
     pub native_language: Language,
     /// How many earlier messages the tutor sees.
@@ -160,7 +171,8 @@ impl Config {
             .parse()
             .map_err(|e| err("BABBLR_ADDR", format!("'{addr}' is not host:port ({e})")))?;
 
-        let provider = match var("BABBLR_LLM_PROVIDER").as_deref().unwrap_or("ollama") {
+        let provider = match var("BABBLR_LLM_PROVIDER").as_deref().unwrap_or("auto") {
+            "auto" => LlmProviderKind::Auto,
             "ollama" => LlmProviderKind::Ollama,
             "embedded" | "builtin" => LlmProviderKind::Embedded,
             "openai" => LlmProviderKind::OpenAi,
@@ -168,7 +180,7 @@ impl Config {
             other => {
                 return Err(err(
                     "BABBLR_LLM_PROVIDER",
-                    format!("'{other}' is not one of ollama, embedded, openai, scripted"),
+                    format!("'{other}' is not one of auto, ollama, embedded, openai, scripted"),
                 ))
             }
         };
@@ -224,6 +236,9 @@ impl Config {
                 .unwrap_or(default)
         };
 
+        let model_dir: std::path::PathBuf = var("BABBLR_MODEL_DIR")
+            .map(Into::into)
+            .unwrap_or_else(default_model_dir);
         let llm = LlmConfig {
             provider,
             url: url.trim_end_matches('/').to_string(),
@@ -235,6 +250,13 @@ impl Config {
             retries: number("BABBLR_LLM_RETRIES", 2)? as u32,
             warmup: flag("BABBLR_LLM_WARMUP", true),
             threads: number("BABBLR_LLM_THREADS", default_whisper_threads())?.max(1),
+            builtin_model: var("BABBLR_LLM_BUILTIN_MODEL")
+                .unwrap_or_else(|| crate::llm::models::DEFAULT.into()),
+            model_dir: model_dir.clone(),
+            hub_url: var("BABBLR_LLM_HUB_URL")
+                .unwrap_or_else(|| "https://huggingface.co".into())
+                .trim_end_matches('/')
+                .to_string(),
         };
 
         let correction_max_level = match var("BABBLR_CORRECTION_MAX_LEVEL") {
@@ -262,6 +284,7 @@ impl Config {
             db_max_connections: number("BABBLR_DB_MAX_CONNECTIONS", 8)? as u32,
             llm,
             correction_max_level,
+            correct_case_and_punctuation: flag("BABBLR_CORRECT_CASE_AND_PUNCTUATION", true),
             native_language,
             history_window: number("BABBLR_HISTORY_WINDOW", 10)?,
             perf_buffer: number("BABBLR_PERF_BUFFER", 200)?.max(1),
@@ -277,9 +300,7 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             stt: SttConfig {
                 model: var("BABBLR_WHISPER_MODEL").unwrap_or_else(|| "base".into()),
-                model_dir: var("BABBLR_MODEL_DIR")
-                    .map(Into::into)
-                    .unwrap_or_else(default_model_dir),
+                model_dir,
                 threads: number("BABBLR_WHISPER_THREADS", default_whisper_threads())?.max(1),
                 max_concurrent: number("BABBLR_STT_MAX_CONCURRENT", 1)?.max(1),
                 max_queue: number("BABBLR_STT_MAX_QUEUE", 4)?,
@@ -315,8 +336,11 @@ mod tests {
         let c = config(&[]).unwrap();
         assert_eq!(c.addr.to_string(), "127.0.0.1:8000");
         assert_eq!(c.database_url, "sqlite://babblr.db");
-        assert_eq!(c.llm.provider, LlmProviderKind::Ollama);
+        assert_eq!(c.llm.provider, LlmProviderKind::Auto);
         assert_eq!(c.llm.url, "http://127.0.0.1:11434");
+        assert_eq!(c.llm.builtin_model, "qwen2.5-1.5b");
+        assert_eq!(c.llm.hub_url, "https://huggingface.co");
+        assert!(c.correct_case_and_punctuation);
         assert_eq!(c.correction_max_level, Some(CefrLevel::B1));
         assert_eq!(c.history_window, 10);
         assert_eq!(c.perf_buffer, 200);

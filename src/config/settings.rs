@@ -20,8 +20,8 @@ pub struct Settings {
     /// Database pool size.
     #[arg(long, env = "BABBLR_DB_MAX_CONNECTIONS", default_value = "8")]
     pub db_max_connections: Option<String>,
-    /// `ollama`, `embedded` (the built-in model on a GGUF file), `openai` (any OpenAI-compatible server) or `scripted` (demo).
-    #[arg(long, env = "BABBLR_LLM_PROVIDER", default_value = "ollama")]
+    /// `auto` (Ollama when it answers and has the model, else the built-in model), `ollama`, `embedded` (the built-in model), `openai` (any OpenAI-compatible server) or `scripted` (demo).
+    #[arg(long, env = "BABBLR_LLM_PROVIDER", default_value = "auto")]
     pub llm_provider: Option<String>,
     /// LLM server [default: $OLLAMA_HOST or http://127.0.0.1:11434; http://127.0.0.1:8080/v1 for openai].
     #[arg(long, env = "BABBLR_LLM_URL")]
@@ -29,9 +29,19 @@ pub struct Settings {
     /// Ollama's own address setting, used when BABBLR_LLM_URL is unset.
     #[arg(long, env = "OLLAMA_HOST", hide_short_help = true)]
     pub ollama_host: Option<String>,
-    /// Model name (for `embedded`: the GGUF file).
+    /// The LLM server's model (Ollama or OpenAI-compatible).
     #[arg(long, env = "BABBLR_LLM_MODEL", default_value = "llama3.2:3b")]
     pub llm_model: Option<String>,
+    /// The built-in model: a name (smollm2-135m, qwen2.5-0.5b, gemma3-1b, llama3.2-1b, qwen2.5-1.5b, llama3.2-3b, qwen2.5-3b) or a path to a GGUF file.
+    #[arg(long, env = "BABBLR_LLM_BUILTIN_MODEL", default_value = "qwen2.5-1.5b")]
+    pub llm_builtin_model: Option<String>,
+    /// Where `babblr models pull` fetches built-in (GGUF) models from.
+    #[arg(
+        long,
+        env = "BABBLR_LLM_HUB_URL",
+        default_value = "https://huggingface.co"
+    )]
+    pub llm_hub_url: Option<String>,
     /// CPU threads of the built-in model [default: half the cores, 1-4].
     #[arg(long, env = "BABBLR_LLM_THREADS")]
     pub llm_threads: Option<String>,
@@ -56,6 +66,9 @@ pub struct Settings {
     /// Correct messages at levels up to this one; `off` turns correction off.
     #[arg(long, env = "BABBLR_CORRECTION_MAX_LEVEL", default_value = "B1")]
     pub correction_max_level: Option<String>,
+    /// Also correct mistakes of case and punctuation alone (1/0).
+    #[arg(long, env = "BABBLR_CORRECT_CASE_AND_PUNCTUATION", default_value = "1")]
+    pub correct_case_and_punctuation: Option<String>,
     /// The learner's language, for translations and explanations.
     #[arg(long, env = "BABBLR_NATIVE_LANGUAGE", default_value = "english")]
     pub native_language: Option<String>,

@@ -8,7 +8,7 @@ use crate::api::{
 use crate::db::NewMessage;
 use crate::domain::topic;
 use crate::error::{Error, Result};
-use crate::tutor::{corrections, prompts};
+use crate::tutor::prompts;
 use crate::{perf_span, perf_timed};
 use futures::{Stream, StreamExt};
 use tracing::Instrument;
@@ -139,20 +139,20 @@ impl Engine {
         if !wanted {
             return (message.content.clone(), Vec::new());
         }
-        let request = prompts::correction_request(
-            conversation.language,
-            conversation.difficulty_level,
-            &message.content,
-            prefs.native,
-        );
+        let rules = crate::tutor::checks::Rules {
+            level: conversation.difficulty_level,
+            case_and_punctuation: self.inner.config.correct_case_and_punctuation,
+        };
         let result = async {
-            let raw = self.inner.llm.complete(request).await?;
-            corrections::parse(&raw, &message.content).ok_or_else(|| {
-                Error::Llm(format!(
-                    "unusable corrections answer: {}",
-                    raw.chars().take(200).collect::<String>()
-                ))
-            })
+            let checked = crate::tutor::correct::correct(
+                &self.inner.llm,
+                conversation.language,
+                &message.content,
+                prefs.native,
+                rules,
+            )
+            .await?;
+            Ok::<_, Error>((checked.corrected, checked.corrections))
         }
         .instrument(perf_span!(INFO, "chat.correct_text"))
         .await;

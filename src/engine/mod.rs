@@ -51,6 +51,8 @@ struct Inner {
     config: Config,
     db: Db,
     llm: Llm,
+    /// Why this provider answers (`auto` picked it, or the setting named it).
+    llm_why: String,
     perf: Arc<PerfStore>,
     /// One opening request per conversation at a time.
     openings: KeyedLocks,
@@ -71,7 +73,8 @@ impl Engine {
     /// Connects to the database (applying migrations) and builds the LLM provider.
     pub async fn new(config: Config) -> Result<Engine> {
         let db = Db::connect(&config.database_url, config.db_max_connections).await?;
-        let llm = Llm::from_config(&config.llm)?;
+        let (llm, llm_why) = Llm::choose(&config.llm).await?;
+        tracing::info!(provider = llm.provider_id(), "tutor: {llm_why}");
         let perf = Arc::new(PerfStore::new(config.perf_buffer));
         #[cfg(feature = "stt")]
         let speech_slots =
@@ -81,6 +84,7 @@ impl Engine {
                 config,
                 db,
                 llm,
+                llm_why,
                 perf,
                 openings: KeyedLocks::default(),
                 saves: KeyedLocks::default(),
@@ -129,8 +133,9 @@ impl Engine {
     pub fn tutor_info(&self) -> TutorInfo {
         let c = &self.inner.config;
         TutorInfo {
-            provider: c.llm.provider.id().to_string(),
-            model: c.llm.model.clone(),
+            provider: self.inner.llm.provider_id().to_string(),
+            model: self.inner.llm.model_name(&c.llm),
+            why: self.inner.llm_why.clone(),
             demo: self.inner.llm.is_demo(),
             correction_max_level: c.correction_max_level,
             native_language: c.native_language,
@@ -187,7 +192,8 @@ impl Engine {
                 detail: e.to_string(),
             },
         };
-        let llm = self.inner.llm.health().await;
+        let mut llm = self.inner.llm.health().await;
+        llm.why = self.inner.llm_why.clone();
         let speech = self.speech_health();
         let status = if database.status == "ok" && llm.status == "ok" {
             "ok"

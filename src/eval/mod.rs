@@ -1,7 +1,11 @@
 //! The correction evaluation set (`data/eval/*.json`): learner sentences
 //! per language with their reference corrections as edits, a third of them
-//! already correct. Loaded and checked here; the scorer that runs a model
-//! over them comes next (issue 15).
+//! already correct. Loaded and checked here; scored in [`score`], run
+//! against a model by [`run`] (`babblr eval corrections`).
+
+pub mod baseline;
+pub mod run;
+pub mod score;
 
 use crate::api::CorrectionKind;
 use crate::domain::{CefrLevel, Language};

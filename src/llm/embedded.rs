@@ -26,7 +26,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Starts and supervises `babblr-llm`.
 pub struct EmbeddedProvider {
     config: LlmConfig,
-    model: PathBuf,
+    /// The GGUF file (`None`: the setting names no catalogue model).
+    model: Option<PathBuf>,
     running: Mutex<Option<Running>>,
 }
 
@@ -39,22 +40,37 @@ impl EmbeddedProvider {
     pub fn new(config: &LlmConfig) -> Self {
         EmbeddedProvider {
             config: config.clone(),
-            model: PathBuf::from(&config.model),
+            model: super::models::resolve(&config.builtin_model, &config.model_dir).ok(),
             running: Mutex::new(None),
         }
     }
 
-    /// The file name of the model, for messages (never its folder).
-    fn shown(&self) -> String {
-        self.model
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.config.model.clone())
+    /// The model's name or file name, for messages (never its folder).
+    pub fn shown(&self) -> String {
+        super::models::display_name(&self.config.builtin_model)
+    }
+
+    /// True when the model file is there to load.
+    pub fn is_present(&self) -> bool {
+        self.model.as_deref().is_some_and(|m| m.is_file())
     }
 
     fn unavailable(&self, why: &str) -> Error {
+        let setting = &self.config.builtin_model;
+        let fix = if super::models::known(setting).is_some() {
+            format!("Run `babblr models pull {setting}`")
+        } else {
+            format!(
+                "Set BABBLR_LLM_BUILTIN_MODEL to one of {} (then `babblr models pull NAME`) or to a GGUF instruct model file",
+                super::models::KNOWN
+                    .iter()
+                    .map(|m| m.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
         Error::LlmUnavailable(format!(
-            "The built-in tutor model {} could not start: {why}. Set BABBLR_LLM_MODEL to a GGUF instruct model file (`babblr models pull` fetches Whisper models; GGUF models come from their hub).",
+            "The built-in tutor model {} could not start: {why}. {fix}.",
             self.shown()
         ))
     }
@@ -76,13 +92,13 @@ impl EmbeddedProvider {
     }
 
     async fn start(&self) -> Result<Running> {
-        if !self.model.is_file() {
-            return Err(self.unavailable("there is no such file"));
-        }
+        let Some(model) = self.model.as_ref().filter(|m| m.is_file()) else {
+            return Err(self.unavailable("its file is not there"));
+        };
         let bin = engine_binary();
         let mut child = Command::new(&bin)
             .arg("--model")
-            .arg(&self.model)
+            .arg(model)
             .args(["--name", SERVED_NAME, "--addr", "127.0.0.1:0"])
             .args(["--threads", &self.config.threads.to_string()])
             .stdout(std::process::Stdio::piped())
@@ -126,7 +142,7 @@ impl EmbeddedProvider {
             let why = why
                 .strip_prefix("babblr-llm: ")
                 .unwrap_or("it did not start in time")
-                .replace(&self.model.display().to_string(), &self.shown());
+                .replace(&model.display().to_string(), &self.shown());
             return Err(self.unavailable(&why));
         };
         let mut config = self.config.clone();
@@ -152,26 +168,25 @@ impl EmbeddedProvider {
     }
 
     pub async fn health(&self) -> LlmHealth {
-        let running = self
-            .running
-            .try_lock()
-            .map(|mut r| {
+        // The lock is held while the model loads.
+        let loaded = match self.running.try_lock() {
+            Err(_) => None,
+            Ok(mut r) => Some(
                 r.as_mut()
-                    .is_some_and(|r| matches!(r.child.try_wait(), Ok(None)))
-            })
-            .unwrap_or(true);
-        let (status, detail) = if running {
-            ("ok", format!("built-in model {} is loaded", self.shown()))
-        } else if self.model.is_file() {
-            (
+                    .is_some_and(|r| matches!(r.child.try_wait(), Ok(None))),
+            ),
+        };
+        let (status, detail) = match loaded {
+            Some(true) => ("ok", format!("built-in model {} is loaded", self.shown())),
+            None => ("ok", format!("built-in model {} is loading", self.shown())),
+            Some(false) if self.is_present() => (
                 "ok",
                 format!("built-in model {} (loads on first use)", self.shown()),
-            )
-        } else {
-            (
+            ),
+            Some(false) => (
                 "unavailable",
-                self.unavailable("there is no such file").to_string(),
-            )
+                self.unavailable("its file is not there").to_string(),
+            ),
         };
         LlmHealth {
             status: status.into(),
@@ -180,6 +195,7 @@ impl EmbeddedProvider {
             url: String::new(),
             demo: false,
             detail,
+            why: String::new(),
         }
     }
 }

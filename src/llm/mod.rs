@@ -4,6 +4,7 @@
 //! (The stand-in Ollama the tests use lives in the `testkit` crate.)
 
 pub mod embedded;
+pub mod models;
 pub mod ollama;
 pub mod openai;
 
@@ -98,10 +99,36 @@ pub enum Llm {
 }
 
 impl Llm {
-    /// Builds the provider the configuration names.
+    /// The provider the configuration names and a sentence saying why it
+    /// was chosen. For `auto`, Ollama when it answers and has the model,
+    /// else the built-in model ("Ollama not found at … — using the built-in
+    /// model qwen2.5-1.5b").
+    pub async fn choose(config: &LlmConfig) -> Result<(Llm, String)> {
+        if config.provider != LlmProviderKind::Auto {
+            let why = format!("BABBLR_LLM_PROVIDER is {}", config.provider.id());
+            return Ok((Llm::from_config(config)?, why));
+        }
+        let ollama = ollama::OllamaProvider::new(config)?;
+        Ok(match ollama.probe().await {
+            Ok(()) => {
+                let why = format!("Ollama at {} has the model {}", config.url, config.model);
+                (Llm::Ollama(ollama), why)
+            }
+            Err(reason) => {
+                let builtin = embedded::EmbeddedProvider::new(config);
+                let why = format!("{reason} — using the built-in model {}", builtin.shown());
+                (Llm::Embedded(Box::new(builtin)), why)
+            }
+        })
+    }
+
+    /// Builds the provider the configuration names (`auto` is decided by
+    /// [`Llm::choose`]; here it means Ollama).
     pub fn from_config(config: &LlmConfig) -> Result<Llm> {
         Ok(match config.provider {
-            LlmProviderKind::Ollama => Llm::Ollama(ollama::OllamaProvider::new(config)?),
+            LlmProviderKind::Ollama | LlmProviderKind::Auto => {
+                Llm::Ollama(ollama::OllamaProvider::new(config)?)
+            }
             LlmProviderKind::Embedded => {
                 Llm::Embedded(Box::new(embedded::EmbeddedProvider::new(config)))
             }
@@ -149,6 +176,24 @@ impl Llm {
             Llm::Embedded(p) => p.health().await,
             Llm::OpenAi(p) => p.health().await,
             Llm::Scripted(p) => p.health(),
+        }
+    }
+
+    /// The provider's id (`ollama`, `embedded`, `openai`, `scripted`).
+    pub fn provider_id(&self) -> &'static str {
+        match self {
+            Llm::Ollama(_) => "ollama",
+            Llm::Embedded(_) => "embedded",
+            Llm::OpenAi(_) => "openai",
+            Llm::Scripted(_) => "scripted",
+        }
+    }
+
+    /// The model's name as shown to the learner.
+    pub fn model_name(&self, config: &LlmConfig) -> String {
+        match self {
+            Llm::Embedded(p) => p.shown(),
+            _ => config.model.clone(),
         }
     }
 

@@ -176,22 +176,28 @@ impl OllamaProvider {
         Ok(())
     }
 
-    pub async fn health(&self) -> LlmHealth {
-        let (status, detail) = match tokio::time::timeout(
+    /// Whether Ollama answers and has the model; if not, why not, in a few
+    /// words ("Ollama not found at http://127.0.0.1:11434").
+    pub async fn probe(&self) -> std::result::Result<(), String> {
+        match tokio::time::timeout(
             Duration::from_secs(3),
             self.client.show_model_info(self.model.clone()),
         )
         .await
         {
-            Ok(Ok(_)) => ("ok", format!("model '{}' is available", self.model)),
-            Ok(Err(e)) => {
-                let e = self.map_err(e);
-                ("unavailable", e.to_string())
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(OllamaError::ReqwestError(e))) if e.is_connect() => {
+                Err(format!("Ollama not found at {}", self.url))
             }
-            Err(_) => (
-                "unavailable",
-                format!("Ollama at {} did not answer in 3 s", self.url),
-            ),
+            Ok(Err(e)) => Err(self.map_err(e).to_string()),
+            Err(_) => Err(format!("Ollama at {} did not answer in 3 s", self.url)),
+        }
+    }
+
+    pub async fn health(&self) -> LlmHealth {
+        let (status, detail) = match self.probe().await {
+            Ok(()) => ("ok", format!("model '{}' is available", self.model)),
+            Err(why) => ("unavailable", why),
         };
         LlmHealth {
             status: status.into(),
@@ -200,6 +206,7 @@ impl OllamaProvider {
             url: self.url.clone(),
             demo: false,
             detail,
+            why: String::new(),
         }
     }
 }
@@ -210,18 +217,32 @@ impl OllamaProvider {
 /// model both report them.
 fn report_model_timings(started: Instant, stats: &ChatMessageFinalResponseData) {
     let ms = |ns: u64| ns as f64 / 1e6;
+    let rate = |n: u64, ns: u64| n as f64 / (ns as f64 / 1e9);
     if stats.prompt_eval_duration > 0 {
-        crate::perf::layer::record("llm.prompt_eval", started, ms(stats.prompt_eval_duration));
+        let detail = format!(
+            "{} tokens, {:.0} tokens/s",
+            stats.prompt_eval_count,
+            rate(stats.prompt_eval_count, stats.prompt_eval_duration)
+        );
+        crate::perf::layer::record(
+            "llm.prompt_eval",
+            started,
+            ms(stats.prompt_eval_duration),
+            Some(detail),
+        );
     }
     if stats.eval_duration > 0 {
         let decode_start = started + Duration::from_nanos(stats.prompt_eval_duration);
-        crate::perf::layer::record("llm.decode", decode_start, ms(stats.eval_duration));
-        tracing::debug!(
-            target: "babblr::perf",
-            prompt_tokens = stats.prompt_eval_count,
-            tokens = stats.eval_count,
-            tokens_per_s = stats.eval_count as f64 / (ms(stats.eval_duration) / 1000.0),
-            "model timings"
+        let detail = format!(
+            "{} tokens, {:.1} tokens/s",
+            stats.eval_count,
+            rate(stats.eval_count, stats.eval_duration)
+        );
+        crate::perf::layer::record(
+            "llm.decode",
+            decode_start,
+            ms(stats.eval_duration),
+            Some(detail),
         );
     }
 }

@@ -189,6 +189,7 @@ impl OpenAiProvider {
             url: self.url.clone(),
             demo: false,
             detail,
+            why: String::new(),
         }
     }
 }

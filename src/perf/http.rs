@@ -151,6 +151,14 @@ pub fn server_timing(total_ms: f64, spans: &[SpanTiming]) -> String {
             header_safe(&s.name),
             Ms(s.duration_ms)
         ));
+        if let Some(detail) = &s.detail {
+            // A quoted-string: quotes and backslashes cannot appear in it.
+            let safe: String = detail
+                .chars()
+                .filter(|c| *c != '"' && *c != '\\' && (' '..='~').contains(c))
+                .collect();
+            out.push_str(&format!(";desc=\"{safe}\""));
+        }
     }
     out
 }
@@ -264,14 +272,23 @@ mod tests {
 
     #[test]
     fn server_timing_lists_total_then_spans() {
-        let spans = vec![SpanTiming {
-            name: "chat.correct_text".into(),
-            start_ms: 1.0,
-            duration_ms: 456.781,
-        }];
+        let spans = vec![
+            SpanTiming {
+                name: "chat.correct_text".into(),
+                start_ms: 1.0,
+                duration_ms: 456.781,
+                detail: None,
+            },
+            SpanTiming {
+                name: "llm.decode".into(),
+                start_ms: 2.0,
+                duration_ms: 400.0,
+                detail: Some("48 tokens, 24.1 tokens/s \"x\"".into()),
+            },
+        ];
         assert_eq!(
             server_timing(2856.344, &spans),
-            "total;dur=2856.34, chat.correct_text;dur=456.78"
+            "total;dur=2856.34, chat.correct_text;dur=456.78, llm.decode;dur=400.00;desc=\"48 tokens, 24.1 tokens/s x\""
         );
     }
 

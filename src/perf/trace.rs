@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+/// A finished step: name, start and duration (ms), and what it did.
+type Step = (&'static str, f64, f64, Option<String>);
+
 /// The spans one HTTP request ran, collected while it runs.
 #[derive(Debug)]
 pub struct RequestTrace {
@@ -14,7 +17,7 @@ pub struct RequestTrace {
     pub request_id: String,
     /// Names stay `&'static str` here (no allocation per span); they become
     /// `SpanTiming`s once per request, when read.
-    spans: Mutex<Vec<(&'static str, f64, f64)>>,
+    spans: Mutex<Vec<Step>>,
 }
 
 impl RequestTrace {
@@ -32,19 +35,28 @@ impl RequestTrace {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .map(|&(name, start_ms, duration_ms)| SpanTiming {
+            .map(|(name, start_ms, duration_ms, detail)| SpanTiming {
                 name: name.to_string(),
-                start_ms,
-                duration_ms,
+                start_ms: *start_ms,
+                duration_ms: *duration_ms,
+                detail: detail.clone(),
             })
             .collect()
     }
 
-    pub(super) fn push(&self, name: &'static str, start_ms: f64, duration_ms: f64) {
-        self.spans
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((name, start_ms, duration_ms));
+    pub(super) fn push(
+        &self,
+        name: &'static str,
+        start_ms: f64,
+        duration_ms: f64,
+        detail: Option<String>,
+    ) {
+        self.spans.lock().unwrap_or_else(|e| e.into_inner()).push((
+            name,
+            start_ms,
+            duration_ms,
+            detail,
+        ));
     }
 }
 

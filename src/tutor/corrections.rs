@@ -90,7 +90,7 @@ fn known_mistakes(language: Language) -> &'static [(&'static str, &'static str, 
 /// bytes, `ß` 2), so positions in a lower-cased copy are not positions in the
 /// text: each lower-cased byte remembers the character it came from. A match
 /// that starts or ends inside one character's lower-case expansion is no match.
-fn find_lowercase(text: &str, needle: &str) -> Option<std::ops::Range<usize>> {
+pub(crate) fn find_lowercase(text: &str, needle: &str) -> Option<std::ops::Range<usize>> {
     let mut lower = String::with_capacity(text.len());
     // For each byte of `lower`: the start of its character in `text`, and
     // whether it begins that character's lower-case expansion.
@@ -123,60 +123,82 @@ fn find_lowercase(text: &str, needle: &str) -> Option<std::ops::Range<usize>> {
 }
 
 /// Deterministic corrections: known mistakes, a capital first letter and
-/// final punctuation. Used by the demo tutor and the stand-in LLM.
+/// final punctuation. Used by the demo tutor and the stand-in LLM. The edits
+/// never overlap (a capital or a full stop that falls on a known mistake is
+/// folded into its correction), so the corrected text is the learner's text
+/// with each edit applied, as the checks compute it.
 pub fn rule_based(language: Language, text: &str) -> (String, Vec<Correction>) {
-    let mut corrected = text.trim().to_string();
-    let mut out = Vec::new();
+    let text = text.trim();
+    let mut edits: Vec<(std::ops::Range<usize>, Correction)> = Vec::new();
     for (wrong, right, why) in known_mistakes(language) {
-        if let Some(at) = find_lowercase(&corrected, wrong) {
-            let original = corrected[at.clone()].to_string();
-            corrected.replace_range(at, right);
-            out.push(Correction {
-                original: original.trim().to_string(),
-                corrected: right.trim().to_string(),
-                explanation: why.to_string(),
-                kind: CorrectionKind::Grammar,
-            });
+        if let Some(at) = find_lowercase(text, wrong) {
+            if edits
+                .iter()
+                .any(|(r, _)| r.start < at.end && at.start < r.end)
+            {
+                continue;
+            }
+            edits.push((
+                at.clone(),
+                Correction {
+                    original: text[at].to_string(),
+                    corrected: right.to_string(),
+                    explanation: why.to_string(),
+                    kind: CorrectionKind::Grammar,
+                },
+            ));
         }
     }
-    if let Some(first) = corrected.chars().next() {
-        if first.is_lowercase() {
-            let word = corrected
-                .split_whitespace()
-                .next()
+    if text.chars().next().is_some_and(char::is_lowercase) {
+        let capital = |s: &str| {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
                 .unwrap_or_default()
-                .to_string();
-            let mut fixed: String = first.to_uppercase().collect();
-            fixed.push_str(&corrected[first.len_utf8()..]);
-            corrected = fixed;
-            let fixed_word = corrected
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            out.push(Correction {
-                original: word,
-                corrected: fixed_word,
-                explanation: "A sentence starts with a capital letter.".into(),
-                kind: CorrectionKind::Spelling,
-            });
+        };
+        match edits.iter_mut().find(|(r, _)| r.start == 0) {
+            Some((_, c)) => c.corrected = capital(&c.corrected),
+            None => {
+                let end = text.find(char::is_whitespace).unwrap_or(text.len());
+                edits.push((
+                    0..end,
+                    Correction {
+                        original: text[..end].to_string(),
+                        corrected: capital(&text[..end]),
+                        explanation: "A sentence starts with a capital letter.".into(),
+                        kind: CorrectionKind::Spelling,
+                    },
+                ));
+            }
         }
     }
-    if !corrected.is_empty() && !corrected.ends_with(['.', '!', '?', '…', '"', ')']) {
-        let last = corrected
-            .split_whitespace()
-            .last()
-            .unwrap_or_default()
-            .to_string();
-        corrected.push('.');
-        out.push(Correction {
-            original: last.clone(),
-            corrected: format!("{last}."),
-            explanation: "A sentence ends with punctuation.".into(),
-            kind: CorrectionKind::Punctuation,
-        });
+    if !text.is_empty() && !text.ends_with(['.', '!', '?', '…', '"', ')']) {
+        match edits.iter_mut().find(|(r, _)| r.end == text.len()) {
+            Some((_, c)) => c.corrected.push('.'),
+            None => {
+                let start = text
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| c.is_whitespace())
+                    .map_or(0, |(i, c)| i + c.len_utf8());
+                edits.push((
+                    start..text.len(),
+                    Correction {
+                        original: text[start..].to_string(),
+                        corrected: format!("{}.", &text[start..]),
+                        explanation: "A sentence ends with punctuation.".into(),
+                        kind: CorrectionKind::Punctuation,
+                    },
+                ));
+            }
+        }
     }
-    (corrected, out)
+    edits.sort_by_key(|(r, _)| r.start);
+    let mut corrected = text.to_string();
+    for (range, c) in edits.iter().rev() {
+        corrected.replace_range(range.clone(), &c.corrected);
+    }
+    (corrected, edits.into_iter().map(|(_, c)| c).collect())
 }
 
 #[cfg(test)]
@@ -266,14 +288,23 @@ mod tests {
         let (text, c) = rule_based(Language::Spanish, "yo es estudiante");
         assert_eq!(text, "Yo soy estudiante.");
         let kinds: Vec<_> = c.iter().map(|c| c.kind).collect();
+        // The capital falls on the known mistake: folded into it.
         assert_eq!(
             kinds,
-            [
-                CorrectionKind::Grammar,
-                CorrectionKind::Spelling,
-                CorrectionKind::Punctuation
-            ]
+            [CorrectionKind::Grammar, CorrectionKind::Punctuation]
         );
+        assert_eq!(c[0].corrected, "Yo soy");
+        // The checks keep every edit and compute the same text.
+        let rules = crate::tutor::checks::Rules {
+            level: crate::domain::CefrLevel::A1,
+            case_and_punctuation: true,
+        };
+        let checked = crate::tutor::checks::check("yo es estudiante", c, rules);
+        assert!(checked.dropped.is_empty(), "{:?}", checked.dropped);
+        assert_eq!(checked.corrected, "Yo soy estudiante.");
+        let (text, c) = rule_based(Language::French, "ça va bien");
+        assert_eq!(text, "Ça va bien.");
+        assert_eq!(c.len(), 2);
         let (text, c) = rule_based(Language::English, "All good here.");
         assert_eq!(text, "All good here.");
         assert!(c.is_empty());

@@ -1,6 +1,9 @@
 //! What the tutor says and how: prompts per level and topic, the handling
-//! of corrections, and the scripted demo tutor.
+//! of corrections (the pipeline in `correct`, its checks in `checks`), and
+//! the scripted demo tutor.
 
+pub mod checks;
+pub mod correct;
 pub mod corrections;
 pub mod demo;
 pub mod prompts;

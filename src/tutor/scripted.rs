@@ -76,8 +76,9 @@ impl ScriptedProvider {
             model: self.model.clone(),
             url: String::new(),
             demo: true,
-            detail: "Demo tutor: scripted answers, no language model. Set BABBLR_LLM_PROVIDER=ollama for a real tutor."
+            detail: "Demo tutor: scripted answers, no language model. Set BABBLR_LLM_PROVIDER=auto for a real tutor."
                 .into(),
+            why: String::new(),
         }
     }
 }

