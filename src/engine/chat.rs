@@ -196,13 +196,15 @@ impl Engine {
         ))
     }
 
+    /// Stores a reply as the learner will read it (never as raw JSON).
     async fn save_reply(&self, conversation_id: i64, text: &str) -> Result<Message> {
+        let text = prompts::clean_reply(text);
         perf_timed!(
             "chat.save_assistant_message",
             self.inner.db.insert_message(NewMessage {
                 conversation_id,
                 role: Role::Assistant,
-                content: text.trim(),
+                content: &text,
             })
         )
         .await

@@ -10,22 +10,30 @@ use serde::Serialize;
 
 /// Words and punctuation marks, as ERRANT tokenizes (spaces dropped).
 pub fn tokens(text: &str) -> Vec<String> {
+    token_spans(text)
+        .into_iter()
+        .map(|r| text[r].to_string())
+        .collect()
+}
+
+/// Where each token of `text` is, as byte ranges.
+pub fn token_spans(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
-    let mut word = String::new();
-    for c in text.chars() {
+    let mut word: Option<usize> = None;
+    for (i, c) in text.char_indices() {
         if c.is_alphanumeric() || c == '\'' || c == '’' || c == '-' {
-            word.push(c);
+            word.get_or_insert(i);
             continue;
         }
-        if !word.is_empty() {
-            out.push(std::mem::take(&mut word));
+        if let Some(start) = word.take() {
+            out.push(start..i);
         }
         if !c.is_whitespace() {
-            out.push(c.to_string());
+            out.push(i..i + c.len_utf8());
         }
     }
-    if !word.is_empty() {
-        out.push(word);
+    if let Some(start) = word {
+        out.push(start..text.len());
     }
     out
 }
@@ -41,6 +49,33 @@ pub struct TokenEdit {
 /// The edits that turn `source` into `target`: a minimal token alignment
 /// (Levenshtein), with neighbouring changes merged into one edit.
 pub fn edits(source: &[String], target: &[String]) -> Vec<TokenEdit> {
+    align(source, target)
+        .into_iter()
+        .map(|(s, t)| TokenEdit {
+            start: s.start,
+            end: s.end,
+            replacement: target[t].to_vec(),
+        })
+        .collect()
+}
+
+/// The changed stretches between two token lists, as pairs of token index
+/// ranges (source, target): a minimal alignment (Levenshtein), neighbouring
+/// changes merged.
+pub fn align<T: PartialEq>(
+    source: &[T],
+    target: &[T],
+) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    align_split(source, target, false)
+}
+
+/// Like [`align`]; with `split_deletions`, words only removed form edits of
+/// their own instead of merging with a neighbouring change.
+pub fn align_split<T: PartialEq>(
+    source: &[T],
+    target: &[T],
+    split_deletions: bool,
+) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
     let (n, m) = (source.len(), target.len());
     // cost[i][j]: edits to turn source[i..] into target[j..].
     let mut cost = vec![vec![0usize; m + 1]; n + 1];
@@ -57,35 +92,42 @@ pub fn edits(source: &[String], target: &[String]) -> Vec<TokenEdit> {
             };
         }
     }
-    let mut out: Vec<TokenEdit> = Vec::new();
+    let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
-    let mut open: Option<TokenEdit> = None;
+    let mut open: Option<(usize, usize)> = None;
     while i < n || j < m {
         if i < n && j < m && source[i] == target[j] && cost[i][j] == cost[i + 1][j + 1] {
-            out.extend(open.take());
+            if let Some((si, sj)) = open.take() {
+                out.push((si..i, sj..j));
+            }
             i += 1;
             j += 1;
             continue;
         }
-        let edit = open.get_or_insert(TokenEdit {
-            start: i,
-            end: i,
-            replacement: Vec::new(),
-        });
-        if i < n && j < m && cost[i][j] == 1 + cost[i + 1][j + 1] {
-            edit.end = i + 1;
-            edit.replacement.push(target[j].clone());
-            i += 1;
-            j += 1;
+        let step = if i < n && j < m && cost[i][j] == 1 + cost[i + 1][j + 1] {
+            (1, 1)
         } else if i < n && cost[i][j] == 1 + cost[i + 1][j] {
-            edit.end = i + 1;
-            i += 1;
+            (1, 0)
         } else {
-            edit.replacement.push(target[j].clone());
-            j += 1;
+            (0, 1)
+        };
+        if split_deletions {
+            // A change of kind (deleting, or not) closes the open edit.
+            if let Some((si, sj)) = open {
+                let was_deleting = j == sj;
+                if was_deleting != (step == (1, 0)) {
+                    out.push((si..i, sj..j));
+                    open = None;
+                }
+            }
         }
+        open.get_or_insert((i, j));
+        i += step.0;
+        j += step.1;
     }
-    out.extend(open);
+    if let Some((si, sj)) = open {
+        out.push((si..n, sj..m));
+    }
     out
 }
 

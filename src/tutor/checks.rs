@@ -23,6 +23,9 @@ pub enum Dropped {
     Rewrite,
     /// It changes only case or punctuation, and those are not corrected.
     CaseOrPunctuation,
+    /// It only removes words (that a model left a word out does not make
+    /// the learner's word wrong); a word written twice may go.
+    Deletion,
 }
 
 impl Dropped {
@@ -34,6 +37,7 @@ impl Dropped {
             Dropped::Overlap => "overlap",
             Dropped::Rewrite => "rewrite",
             Dropped::CaseOrPunctuation => "case_or_punctuation",
+            Dropped::Deletion => "deletion",
         }
     }
 }
@@ -73,12 +77,34 @@ const MAX_EXPLANATION: usize = 200;
 
 /// Checks `proposed` against `text` (see the module docs).
 pub fn check(text: &str, proposed: Vec<Correction>, rules: Rules) -> Checked {
+    check_at(
+        text,
+        proposed.into_iter().map(|c| (None, c)).collect(),
+        rules,
+    )
+}
+
+/// Counts and logs a dropped edit.
+pub(super) fn note_dropped(c: &Correction, why: Dropped) {
+    tracing::debug!(original = %c.original, corrected = %c.corrected, why = why.as_str(), "correction dropped");
+    metrics::counter!("babblr_corrections_dropped_total", "reason" => why.as_str()).increment(1);
+}
+
+pub(super) type Range = std::ops::Range<usize>;
+
+/// Checks corrections whose place in `text` may already be known.
+pub(super) fn check_at(
+    text: &str,
+    proposed: Vec<(Option<Range>, Correction)>,
+    rules: Rules,
+) -> Checked {
     let mut kept: Vec<(std::ops::Range<usize>, Correction)> = Vec::new();
     let mut dropped = Vec::new();
-    for mut c in proposed {
+    for (known, mut c) in proposed {
         c.original = c.original.trim().to_string();
         c.corrected = c.corrected.trim().to_string();
-        let verdict = locate(text, &c.original, &kept)
+        let verdict = known
+            .or_else(|| locate(text, &c.original, &kept))
             .ok_or(Dropped::NotInText)
             .and_then(|range| {
                 if c.original == c.corrected {
@@ -109,9 +135,7 @@ pub fn check(text: &str, proposed: Vec<Correction>, rules: Rules) -> Checked {
                 kept.push((range, c));
             }
             Err(why) => {
-                tracing::debug!(original = %c.original, corrected = %c.corrected, why = why.as_str(), "correction dropped");
-                metrics::counter!("babblr_corrections_dropped_total", "reason" => why.as_str())
-                    .increment(1);
+                note_dropped(&c, why);
                 dropped.push((c, why));
             }
         }
@@ -158,7 +182,7 @@ fn apply(text: &str, edits: &[(std::ops::Range<usize>, Correction)]) -> String {
 
 /// Letters and digits only, lower case: what is left when case and
 /// punctuation are ignored.
-fn letters(s: &str) -> String {
+pub(super) fn letters(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)

@@ -7,4 +7,5 @@ pub mod correct;
 pub mod corrections;
 pub mod demo;
 pub mod prompts;
+pub mod rewrite;
 pub mod scripted;

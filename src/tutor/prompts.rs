@@ -205,6 +205,20 @@ pub fn parse_text_field(raw: &str, key: &str) -> String {
     raw.trim().to_string()
 }
 
+/// A reply as the learner reads it: a small model sometimes answers a chat
+/// turn with JSON (`{"reply": …}`, often in code fences, copying the
+/// correction call's shape); its text is taken out. Plain text stays as it is.
+pub fn clean_reply(raw: &str) -> String {
+    let t = raw.trim();
+    if t.starts_with('{') || t.starts_with("```") {
+        let text = parse_text_field(t, "reply");
+        if !text.is_empty() && !text.starts_with('{') {
+            return text;
+        }
+    }
+    t.to_string()
+}
+
 /// Reads an opening answer: JSON with `message` and `translation`, or, from a
 /// model that ignored the format, the whole text as the message.
 pub fn parse_opening(raw: &str) -> (String, Option<String>) {
@@ -255,6 +269,21 @@ mod tests {
             "Hola."
         );
         assert_eq!(parse_text_field("{\"other\": \"Hola.\"}", "text"), "Hola.");
+    }
+
+    #[test]
+    fn replies_never_reach_the_learner_as_json() {
+        assert_eq!(clean_reply("  ¡Hola! ¿Qué tal?  "), "¡Hola! ¿Qué tal?");
+        assert_eq!(
+            clean_reply("```json\n{\"reply\": \"Claro, ¿para cuántos?\"}\n```"),
+            "Claro, ¿para cuántos?"
+        );
+        assert_eq!(
+            clean_reply("{\"corrected_text\": \"Quiero una mesa.\"}"),
+            "Quiero una mesa."
+        );
+        // Braces inside a normal sentence are left alone.
+        assert_eq!(clean_reply("Mira {esto}"), "Mira {esto}");
     }
 
     #[test]

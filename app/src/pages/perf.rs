@@ -114,7 +114,7 @@ fn Waterfall(
                     <rect class=format!("bar {}", kind(&s.name)) data-span=s.name.clone()
                         x=format!("{:.2}", x(r.started_at_ms + s.start_ms)) y=(10 + i * 7).to_string()
                         width=format!("{:.2}", w(s.duration_ms)) height="5">
-                        <title>{format!("{} {:.2} ms", s.name, s.duration_ms)}</title>
+                        <title>{format!("{} {:.2} ms{}", s.name, s.duration_ms, s.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())}</title>
                     </rect>
                 }).collect_view();
                 let record = r.clone();

@@ -39,10 +39,24 @@ pub fn MessageBubble(message: Message, chat: Chat) -> impl IntoView {
             show_translation.set(true);
             return;
         }
-        translating.set(true);
+        // "Translating…" only when the answer is slow to come: a label
+        // changed at once makes the browser lay the page out again while the
+        // call is in flight, and that frame delays the answer's handling.
+        let pending = std::rc::Rc::new(std::cell::Cell::new(true));
+        let still = pending.clone();
+        set_timeout(
+            move || {
+                if still.get() {
+                    translating.set(true);
+                }
+            },
+            std::time::Duration::from_millis(150),
+        );
         let native = settings.get_untracked().native_language;
         spawn_local(async move {
-            match translate_message(id, native).await {
+            let answer = translate_message(id, native).await;
+            pending.set(false);
+            match answer {
                 Ok(t) => {
                     chat.messages.update(|ms| {
                         if let Some(m) = ms.iter_mut().find(|m| m.id == id) {
