@@ -218,18 +218,22 @@ def concurrency(engine, runs):
                             {"role": "user", "content": f"Yo quiero un mesa ({i})"}], 96,
                            schema=CORRECTION_SCHEMA)
 
-    alone, both = [], []
+    alone, fix, both = [], [], []
     for i in range(runs):
         started = time.perf_counter()
         reply(100 + i)
         alone.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        correction(400 + i)
+        fix.append(time.perf_counter() - started)
         started = time.perf_counter()
         t = threading.Thread(target=correction, args=(200 + i,))
         t.start()
         reply(300 + i)
         t.join()
         both.append(time.perf_counter() - started)
-    return statistics.median(alone) * 1000, statistics.median(both) * 1000
+    med = lambda xs: statistics.median(xs) * 1000
+    return med(alone), med(fix), med(both)
 
 
 def main():
@@ -246,7 +250,7 @@ def main():
     try:
         ours = engine_speed(engine, a.runs)
         firsts, cached = prefix_reuse(engine)
-        alone, both = concurrency(engine, a.runs)
+        alone, fix, both = concurrency(engine, a.runs)
         rss = engine.rss_mb()
     finally:
         engine.stop()
@@ -262,7 +266,9 @@ def main():
     print("time to first token by turn (ms): " + ", ".join(f"{f:.0f}" for f in firsts)
           + f"; prompt tokens from cache: {cached}")
     print(f"  turn 5 / turn 1: {firsts[4] / firsts[0]:.2f}x (goal <= 1.2)")
-    print(f"reply alone {alone:.0f} ms, correction || reply {both:.0f} ms: {both / alone:.2f}x (goal <= 1.15)")
+    slower = max(alone, fix)
+    print(f"reply alone {alone:.0f} ms, correction alone {fix:.0f} ms, both at once {both:.0f} ms: "
+          f"{both / slower:.2f}x the slower one (goal <= 1.15), {both / (alone + fix):.2f}x one after the other")
     print(f"resident memory {rss:.0f} MB, model file {size_mb:.0f} MB: +{rss - size_mb:.0f} MB (goal <= +300)")
 
 
