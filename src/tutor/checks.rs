@@ -113,6 +113,12 @@ pub(super) fn check_at(
                 if !rules.case_and_punctuation && letters(&c.original) == letters(&c.corrected) {
                     return Err(Dropped::CaseOrPunctuation);
                 }
+                // Numbers are facts, not grammar: "achttien" → "10" or
+                // "2" → "3" says something else.
+                let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+                if digits(&c.original) != digits(&c.corrected) {
+                    return Err(Dropped::Rewrite);
+                }
                 if kept
                     .iter()
                     .any(|(r, _)| r.start < range.end && range.start < r.end)
@@ -296,6 +302,17 @@ mod tests {
         // With case and punctuation kept, the capital stays.
         let c = check(text, proposed, A1);
         assert!(c.corrected.starts_with("Hola cómo"), "{}", c.corrected);
+    }
+
+    #[test]
+    fn numbers_are_not_corrected() {
+        let c = check(
+            "Mijn broer is achttien jaar",
+            vec![correction("achttien", "10", Grammar)],
+            A1,
+        );
+        assert_eq!(c.dropped[0].1, Dropped::Rewrite);
+        assert_eq!(c.corrected, "Mijn broer is achttien jaar");
     }
 
     #[test]
