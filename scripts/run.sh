@@ -20,12 +20,13 @@ if [[ "$model" != */* && "$model" != *.bin ]] &&
 fi
 # The built-in tutor model, when it will answer (provider `embedded`, or
 # `auto` with no Ollama answering) and is a catalogue name not yet pulled
-# (`babblr models pull` checks a file already there and keeps it).
+# (`babblr models list` says which are there without hashing them).
 provider=${BABBLR_LLM_PROVIDER:-auto}
 builtin=${BABBLR_LLM_BUILTIN_MODEL:-qwen2.5-1.5b}
 ollama=${BABBLR_LLM_URL:-${OLLAMA_HOST:-http://127.0.0.1:11434}}
 [[ "$ollama" == *://* ]] || ollama="http://$ollama"
 if [[ "$builtin" != */* && "$builtin" != *.gguf ]] &&
+    ! target/release/babblr models list | grep -Eq "^  ${builtin//./\\.} +[0-9]+ MB  downloaded" &&
     { [ "$provider" = embedded ] ||
         { [ "$provider" = auto ] && ! curl -fsS -m 3 "$ollama/api/tags" >/dev/null 2>&1; }; }; then
     target/release/babblr models pull "$builtin" ||

@@ -34,10 +34,7 @@ pub struct Download {
 /// is already whole (the hub answers 416 to the range) is checked and kept.
 pub async fn download(url: &str, target: &Path, sha256: &str, opts: Download) -> Result<PathBuf> {
     let fail = |what: &str, e: &dyn std::fmt::Display| Error::Internal(format!("{what}: {e}"));
-    let shown = target
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let shown = file_label(target);
     if let Some(dir) = target.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| fail(&format!("cannot create {}", dir.display()), &e))?;
@@ -154,6 +151,15 @@ fn published_sha256(headers: &http::HeaderMap) -> Option<String> {
                 .to_ascii_lowercase()
         })
         .find(|v| v.len() == 64 && v.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A model file as shown to users and clients: its file name, never its
+/// folder (where files live is the local admin's business).
+pub fn file_label(path: impl AsRef<Path>) -> String {
+    path.as_ref()
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The SHA-256 of a file, in hex.

@@ -159,10 +159,8 @@ async fn auto_uses_ollama_when_it_answers_and_the_built_in_model_otherwise() {
     let why = health["llm"]["why"].as_str().unwrap();
     assert!(why.contains("has the model"), "{why}");
 
-    // Nothing at Ollama's address (a bound socket that never listens).
-    let closed = tokio::net::TcpSocket::new_v4().unwrap();
-    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let down = format!("http://{}", closed.local_addr().unwrap());
+    // Nothing at Ollama's address.
+    let (_closed, down) = common::refusing_url();
     let gguf = common::gguf_path();
     let app = common::spawn_app(
         StandinConfig::default(),

@@ -328,10 +328,8 @@ async fn concurrent_openings_store_one() {
 
 #[tokio::test]
 async fn a_retry_after_a_failed_reply_answers_the_stored_message() {
-    // A bound socket that never listens: the LLM is down.
-    let closed = tokio::net::TcpSocket::new_v4().unwrap();
-    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let down = format!("http://{}", closed.local_addr().unwrap());
+    // The LLM is down.
+    let (_closed, down) = testkit::refusing_url();
     let mut app = spawn_app(
         StandinConfig::default(),
         &[("BABBLR_LLM_URL", down.as_str())],

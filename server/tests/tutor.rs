@@ -155,11 +155,7 @@ async fn correction_and_reply_run_concurrently() {
 
 #[tokio::test]
 async fn an_unreachable_llm_is_a_503_naming_the_url_and_keeps_the_message() {
-    // Bound but never listening: connecting is refused, and no other test's
-    // server can take the port while `closed` lives (a freed port could be).
-    let closed = tokio::net::TcpSocket::new_v4().unwrap();
-    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let url = format!("http://{}", closed.local_addr().unwrap());
+    let (_closed, url) = testkit::refusing_url();
     let app = spawn_app(
         StandinConfig::default(),
         &[("BABBLR_LLM_URL", url.as_str())],

@@ -114,10 +114,7 @@ pub fn display_name(setting: &str) -> String {
     if known(setting).is_some() {
         return setting.to_string();
     }
-    Path::new(setting)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    crate::download::file_label(setting)
 }
 
 /// Every catalogue model, and whether it is in `dir` (and the one in use).

@@ -109,10 +109,7 @@ pub fn display_name(setting: &str) -> String {
     if known(setting).is_some() {
         return setting.to_string();
     }
-    Path::new(setting)
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    crate::download::file_label(setting)
 }
 
 /// Every known model, and whether it is in `dir`.
@@ -131,10 +128,7 @@ pub fn list(dir: &Path, current: &Path) -> Vec<SttModel> {
         .collect();
     if !models.iter().any(|m| m.current) {
         models.push(SttModel {
-            name: current
-                .file_name()
-                .map(|f| f.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            name: crate::download::file_label(current),
             size_mb: std::fs::metadata(current)
                 .map(|m| (m.len() / 1_000_000) as u32)
                 .unwrap_or(0),

@@ -6,7 +6,7 @@
 //! corrected text is the learner's text with the kept edits applied, never
 //! the model's own rewrite.
 
-use crate::api::{Correction, CorrectionKind};
+use crate::api::Correction;
 use crate::domain::CefrLevel;
 use crate::eval::score;
 
@@ -175,8 +175,8 @@ fn locate(
         .or_else(|| super::corrections::find_lowercase(text, &original.to_lowercase()).filter(free))
 }
 
-/// `text` with the edits applied.
-fn apply(text: &str, edits: &[(std::ops::Range<usize>, Correction)]) -> String {
+/// `text` with the edits (non-overlapping, in any order) applied.
+pub(super) fn apply(text: &str, edits: &[(std::ops::Range<usize>, Correction)]) -> String {
     let mut sorted: Vec<_> = edits.iter().collect();
     sorted.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
     let mut out = text.to_string();
@@ -209,8 +209,13 @@ fn bounded(explanation: &str) -> String {
     }
 }
 
-/// A proposed correction (for tests and the stand-in).
-pub fn correction(original: &str, corrected: &str, kind: CorrectionKind) -> Correction {
+/// A proposed correction without an explanation (for tests).
+#[cfg(test)]
+pub(super) fn correction(
+    original: &str,
+    corrected: &str,
+    kind: crate::api::CorrectionKind,
+) -> Correction {
     Correction {
         original: original.into(),
         corrected: corrected.into(),
@@ -222,7 +227,7 @@ pub fn correction(original: &str, corrected: &str, kind: CorrectionKind) -> Corr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use CorrectionKind::Grammar;
+    use crate::api::CorrectionKind::Grammar;
 
     const A1: Rules = Rules {
         level: CefrLevel::A1,

@@ -193,11 +193,8 @@ pub fn rule_based(language: Language, text: &str) -> (String, Vec<Correction>) {
             }
         }
     }
+    let corrected = super::checks::apply(text, &edits);
     edits.sort_by_key(|(r, _)| r.start);
-    let mut corrected = text.to_string();
-    for (range, c) in edits.iter().rev() {
-        corrected.replace_range(range.clone(), &c.corrected);
-    }
     (corrected, edits.into_iter().map(|(_, c)| c).collect())
 }
 

@@ -346,3 +346,14 @@ pub fn gguf_path() -> String {
     );
     path
 }
+
+/// An address where nothing answers: a loopback socket bound but never
+/// listening, so connecting is refused, and no other test's server can take
+/// the port while the returned socket lives (a freed port could be taken).
+/// Returns the socket to keep and its `http://` URL.
+pub fn refusing_url() -> (tokio::net::TcpSocket, String) {
+    let closed = tokio::net::TcpSocket::new_v4().unwrap();
+    closed.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    (closed, url)
+}
