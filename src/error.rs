@@ -17,6 +17,9 @@ pub enum Error {
     /// The thing asked for does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The request clashes with the current state (409).
+    #[error("{0}")]
+    Conflict(String),
     /// The LLM server cannot be reached; the message says what to start.
     #[error("{0}")]
     LlmUnavailable(String),
@@ -61,6 +64,7 @@ impl Error {
         match self {
             Error::Invalid { field, message } => ApiError::invalid_field(field, message.clone()),
             Error::NotFound(m) => ApiError::new(codes::NOT_FOUND, m.clone()),
+            Error::Conflict(m) => ApiError::new(codes::CONFLICT, m.clone()),
             Error::LlmUnavailable(m) => ApiError::new(codes::LLM_UNAVAILABLE, m.clone()),
             Error::LlmTimeout(m) => ApiError::new(codes::LLM_TIMEOUT, m.clone()),
             Error::TooLarge(m) => ApiError::new(codes::PAYLOAD_TOO_LARGE, m.clone()),

@@ -23,6 +23,8 @@ pub mod error;
 #[cfg(feature = "server")]
 pub mod eval;
 #[cfg(feature = "server")]
+pub mod learn;
+#[cfg(feature = "server")]
 pub mod llm;
 #[cfg(feature = "server")]
 pub mod perf;

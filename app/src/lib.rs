@@ -66,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <settings::SettingsPanel tutor=tutor />
                 <nav aria-label="Main">
                     <a href="/">"Conversations"</a>
+                    <a href="/learn">"Learn"</a>
                     <a href="/perf">"Performance"</a>
                 </nav>
             </header>
@@ -74,6 +75,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::home::HomePage />
                     <Route path=path!("/c/:id") view=pages::conversation::ConversationPage />
                     <Route path=path!("/perf") view=pages::perf::PerfPage />
+                    <Route path=path!("/learn") view=pages::learn::LearnPage />
+                    <Route path=path!("/learn/vocabulary/:id") view=pages::learn::vocab::VocabLessonPage />
+                    <Route path=path!("/learn/grammar/:id") view=pages::learn::grammar::GrammarLessonPage />
+                    <Route path=path!("/review") view=pages::learn::review::ReviewPage />
+                    <Route path=path!("/placement") view=pages::learn::placement::PlacementPage />
+                    <Route path=path!("/progress") view=pages::learn::progress::ProgressPage />
                 </Routes>
             </main>
         </Router>

@@ -12,6 +12,8 @@ use babblr::Engine;
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
+mod learn;
+
 /// The routes, with the engine as state.
 pub fn api(engine: Engine) -> Router {
     Router::new()
@@ -21,6 +23,22 @@ pub fn api(engine: Engine) -> Router {
         )
         .route("/conversations/{id}/messages", get(messages))
         .route("/chat/stream", post(chat_stream))
+        .route("/vocabulary/lessons/{id}", get(learn::vocabulary_lesson))
+        .route("/grammar/lessons/{id}", get(learn::grammar_lesson))
+        .route(
+            "/grammar/exercises/{id}/submit",
+            post(learn::submit_exercise),
+        )
+        .route("/review/cards/{id}/rate", post(learn::rate_card))
+        .route("/assessments/{id}", get(learn::assessment))
+        .route(
+            "/assessments/{id}/attempts",
+            post(learn::attempt_assessment),
+        )
+        .route(
+            "/user-levels/{language}",
+            get(learn::user_level).put(learn::set_user_level),
+        )
         .route("/metrics", get(metrics))
         .with_state(engine)
 }

@@ -29,6 +29,9 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// 408.
     RequestTimeout,
+    /// 409: the thing changed or is not ready (a review card not yet due, or
+    /// rated by another request first).
+    Conflict,
     /// 413.
     PayloadTooLarge,
     /// 415: a body of a type the route does not read.
@@ -53,12 +56,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::RequestTimeout,
+        ErrorCode::Conflict,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
         ErrorCode::MisdirectedRequest,
@@ -84,6 +88,7 @@ impl ErrorCode {
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTimeout => 408,
+            ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::MisdirectedRequest => 421,
@@ -102,6 +107,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::RequestTimeout => "request_timeout",
+            ErrorCode::Conflict => "conflict",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::MisdirectedRequest => "misdirected_request",
@@ -151,6 +157,7 @@ pub mod codes {
     pub const MISDIRECTED: ErrorCode = ErrorCode::MisdirectedRequest;
     pub const VALIDATION: ErrorCode = ErrorCode::ValidationError;
     pub const NOT_FOUND: ErrorCode = ErrorCode::NotFound;
+    pub const CONFLICT: ErrorCode = ErrorCode::Conflict;
     pub const PAYLOAD_TOO_LARGE: ErrorCode = ErrorCode::PayloadTooLarge;
     pub const REQUEST_TIMEOUT: ErrorCode = ErrorCode::RequestTimeout;
     pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode::UnsupportedMediaType;

@@ -4,12 +4,14 @@
 //! - [`chat`]: conversations, messages, corrections, the chat turn.
 //! - [`error`]: the error body and its codes.
 //! - [`codec`]: the server-function encodings.
+//! - [`learn`]: lessons, the review deck, placement and progress.
 //! - [`health`], [`speech`], [`perf`]: the answers of those routes.
 
 pub mod chat;
 pub mod codec;
 pub mod error;
 pub mod health;
+pub mod learn;
 pub mod perf;
 pub mod speech;
 
@@ -17,5 +19,6 @@ pub use chat::*;
 pub use codec::{ApiJson, ApiJsonEncoding, JsonOut, JsonOutEncoding};
 pub use error::*;
 pub use health::*;
+pub use learn::*;
 pub use perf::*;
 pub use speech::*;

@@ -1,7 +1,9 @@
 //! Messages: the learner's and the tutor's, their corrections and translations.
 
+use super::review::{insert_cards, NewCard};
 use super::{now_ms, Backend, Db, NewMessage, MESSAGE_COLUMNS};
-use crate::api::{Correction, Message, Role};
+use crate::api::{CardKind, Correction, Message, Role};
+use crate::domain::Language;
 use crate::error::{Error, Result};
 use crate::perf_timed;
 use sqlx::any::AnyRow;
@@ -98,24 +100,41 @@ impl Db {
         Ok(self.recent_messages(conversation_id, 1).await?.pop())
     }
 
-    /// Attaches corrections to a stored learner message.
+    /// Attaches corrections to a stored learner message and adds each to the
+    /// learner's review deck as a mistake card (what they wrote → the fix,
+    /// with the explanation), in one transaction.
     pub async fn set_corrections(
         &self,
         message_id: i64,
+        language: Language,
         corrected_text: &str,
         corrections: &[Correction],
     ) -> Result<()> {
         let json =
             serde_json::to_string(corrections).map_err(|e| Error::Internal(e.to_string()))?;
-        perf_timed!(
-            "db.save_corrections",
-            sqlx::query("UPDATE messages SET corrected_text = $1, corrections = $2 WHERE id = $3")
-                .bind(corrected_text)
-                .bind(json)
-                .bind(message_id)
-                .execute(&self.pool)
-        )
-        .await?;
+        let cards: Vec<NewCard> = corrections
+            .iter()
+            .enumerate()
+            .map(|(i, c)| NewCard {
+                language,
+                kind: CardKind::Mistake,
+                source_key: format!("{message_id}:{i}"),
+                front: c.original.clone(),
+                back: c.corrected.clone(),
+                note: c.explanation.clone(),
+                correction_kind: Some(c.kind.label()),
+                message_id: Some(message_id),
+            })
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE messages SET corrected_text = $1, corrections = $2 WHERE id = $3")
+            .bind(corrected_text)
+            .bind(json)
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_cards(&mut tx, &cards).await?;
+        perf_timed!("db.save_corrections", tx.commit()).await?;
         Ok(())
     }
 

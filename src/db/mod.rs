@@ -1,5 +1,7 @@
 //! The database: SQLite by default, PostgreSQL when `DATABASE_URL` says so.
-//! Queries live next to what they store: [`conversations`], [`messages`].
+//! Queries live next to what they store: `conversations`, `messages`,
+//! [`review`] (the deck and its log), `learning` (lessons, placement, levels,
+//! progress) and [`activity`] (per-day counts).
 //!
 //! One set of queries serves both through sqlx's `Any` driver: `$N`
 //! placeholders (each used once, in order), integer ids, and times as Unix
@@ -43,8 +45,14 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+pub mod activity;
 mod conversations;
+mod learning;
 mod messages;
+pub mod review;
+
+pub use learning::DeckCounts;
+pub use review::{NewCard, StoredCard};
 
 const CONVERSATION_COLUMNS: &str =
     "c.id, c.language, c.difficulty_level, c.topic_id, c.created_at, \

@@ -112,14 +112,26 @@ impl Engine {
                     return Ok(last);
                 }
             }
-            self.inner
+            let message = self
+                .inner
                 .db
                 .insert_message(NewMessage {
                     conversation_id,
                     role: Role::User,
                     content: text,
                 })
+                .await?;
+            // Progress counts it; a failure here must not lose the turn.
+            let counted = crate::db::activity::Counts::message();
+            if let Err(e) = self
+                .inner
+                .db
+                .bump_activity(conversation.language, message.created_at, counted)
                 .await
+            {
+                tracing::warn!(error = %e, "could not count the message towards progress");
+            }
+            Ok::<_, Error>(message)
         })
         .await?;
         Ok((conversation, message))
@@ -161,7 +173,7 @@ impl Engine {
                 if let Err(e) = self
                     .inner
                     .db
-                    .set_corrections(message.id, &found.0, &found.1)
+                    .set_corrections(message.id, conversation.language, &found.0, &found.1)
                     .await
                 {
                     tracing::warn!(error = %e, "could not store corrections");

@@ -2,10 +2,11 @@
 //! routes) into the typed values engine methods take. Every field has one
 //! parser and one wording for its error, whichever route it came through.
 
-use crate::api::LearnerPrefs;
+use crate::api::{LearnerPrefs, Rating};
 use crate::config::Config;
 use crate::domain::{topic as find_topic, CefrLevel, Language, Topic};
 use crate::error::{Error, Result};
+use std::collections::BTreeMap;
 
 /// A language by name or ISO code (`spanish`, `es`).
 pub fn language(field: &'static str, raw: &str) -> Result<Language> {
@@ -81,6 +82,84 @@ pub fn id_text(field: &'static str, raw: &str) -> Result<i64> {
                 format!("'{}' is not a positive integer id", raw.trim()),
             )
         })
+}
+
+/// A review rating: `again`, `hard`, `good`, `easy` or 1–4.
+pub fn rating(field: &'static str, raw: &serde_json::Value) -> Result<Rating> {
+    let text = match raw {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    Rating::parse(&text).ok_or_else(|| {
+        Error::invalid(
+            field,
+            format!("{raw} is not a rating; expected again, hard, good or easy (or 1–4)"),
+        )
+    })
+}
+
+/// A typed answer: a string.
+pub fn answer_text<'a>(field: &'static str, raw: &'a serde_json::Value) -> Result<&'a str> {
+    raw.as_str()
+        .ok_or_else(|| Error::invalid(field, format!("must be a string (got {})", json_kind(raw))))
+}
+
+/// Answers by question id: an object of strings.
+pub fn answers(field: &'static str, raw: &serde_json::Value) -> Result<BTreeMap<String, String>> {
+    let object = raw.as_object().ok_or_else(|| {
+        Error::invalid(
+            field,
+            format!(
+                "must be an object of question id → answer (got {})",
+                json_kind(raw)
+            ),
+        )
+    })?;
+    object
+        .iter()
+        .map(|(id, a)| match a.as_str() {
+            Some(a) => Ok((id.clone(), a.to_string())),
+            None => Err(Error::invalid(
+                field,
+                format!("the answer to {id} must be a string"),
+            )),
+        })
+        .collect()
+}
+
+/// Ratings by word: an object of ratings (may be left out).
+pub fn ratings(
+    field: &'static str,
+    raw: Option<&serde_json::Value>,
+) -> Result<BTreeMap<String, Rating>> {
+    let Some(raw) = raw.filter(|r| !r.is_null()) else {
+        return Ok(BTreeMap::new());
+    };
+    let object = raw.as_object().ok_or_else(|| {
+        Error::invalid(
+            field,
+            format!(
+                "must be an object of word → rating (got {})",
+                json_kind(raw)
+            ),
+        )
+    })?;
+    object
+        .iter()
+        .map(|(w, r)| Ok((w.clone(), rating(field, r)?)))
+        .collect()
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// A learner's settings over the server's defaults.

@@ -5,6 +5,8 @@
 //! - [`conversations`]: create, list, open, delete.
 //! - [`chat`]: the opening, a chat turn, the streamed turn.
 //! - [`translate`]: tutor messages in the learner's language.
+//! - [`lessons`], [`review`], [`placement`], [`progress`]: learning beyond
+//!   chat (content and scheduling rules in [`crate::learn`]).
 //! - `speech`: transcription (feature `stt`).
 //!
 //! Methods take typed values; [`input`] parses a request's fields into them
@@ -13,7 +15,11 @@
 mod chat;
 pub mod conversations;
 pub mod input;
+pub mod lessons;
 mod locks;
+pub mod placement;
+pub mod progress;
+pub mod review;
 #[cfg(feature = "stt")]
 mod speech;
 mod translate;

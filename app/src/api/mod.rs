@@ -4,6 +4,7 @@
 //!
 //! Every call from the browser goes through [`PerfClient`], which times it.
 
+pub mod learn;
 pub mod speech;
 
 use crate::perf::PerfClient;

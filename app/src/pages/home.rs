@@ -1,16 +1,39 @@
 //! The home page: start a conversation (language, level, topic) and see,
 //! reopen or delete past ones.
 
+use crate::api::learn::{due_counts, user_levels};
 use crate::api::{create_conversation, delete_conversation, list_conversations, list_topics};
+use crate::pages::learn::due_label;
 use crate::pages::{short_time, ErrorNote};
 use babblr::domain::{CefrLevel, Language};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let language = RwSignal::new(Language::Spanish.id().to_string());
+    // `?language=` (a placement result links here) picks the language; the
+    // learner's level in it (placement or set by hand) picks the level.
+    let query = use_query_map();
+    let first = query
+        .read_untracked()
+        .get("language")
+        .and_then(|l| Language::parse(&l))
+        .unwrap_or(Language::Spanish);
+    let language = RwSignal::new(first.id().to_string());
     let level = RwSignal::new(CefrLevel::A1.id().to_string());
+    let levels = Resource::new(|| (), |_| user_levels());
+    let dues = Resource::new(|| (), |_| due_counts());
+    Effect::new(move |_| {
+        let chosen = language.get();
+        let known = levels.get().and_then(Result::ok).and_then(|ls| {
+            ls.into_iter()
+                .find(|l| l.language.id() == chosen)
+                .and_then(|l| l.level)
+        });
+        if let Some(l) = known {
+            level.set(l.id().to_string());
+        }
+    });
     let topic_id = RwSignal::new("greetings".to_string());
 
     let topics = Resource::new(move || language.get(), |l| list_topics(Some(l)));
@@ -96,6 +119,21 @@ pub fn HomePage() -> impl IntoView {
                 {move || create.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorNote error=e /> })}
             </form>
         </section>
+
+        <Suspense fallback=|| ()>
+            {move || dues.get().and_then(Result::ok).filter(|d| !d.is_empty()).map(|d| view! {
+                <section class="card due-banner">
+                    <h2>"Review"</h2>
+                    <ul class="due-list">
+                        {d.into_iter().map(|c| view! {
+                            <li><a href=format!("/review?language={}", c.language.id())>
+                                <strong>{due_label(c.due)}</strong>" · "{c.language.english_name()}
+                            </a></li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
+        </Suspense>
 
         <section class="card">
             <h2>"Your conversations"</h2>

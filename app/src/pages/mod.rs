@@ -2,6 +2,7 @@
 
 pub mod conversation;
 pub mod home;
+pub mod learn;
 pub mod perf;
 
 use babblr::api::ApiError;
