@@ -75,37 +75,41 @@ test('a new learner is placed, learns words, reviews a chat mistake and sees pro
   await expect(fill.locator('.verdict.bad')).toContainText('Answer:');
   await page.screenshot({ path: `${SCREENS}/grammar.png`, fullPage: true });
 
-  // A mistake in chat: the tutor corrects the missing capital.
+  // A mistake in chat: the tutor corrects 'eu é'.
   await page.goto('/?language=portuguese');
   await hydrated(page);
   await page.getByRole('button', { name: 'Start conversation' }).click();
   await expect(page).toHaveURL(/\/c\/\d+$/);
   await expect(page.locator('li.message.assistant').first()).toBeVisible();
   const input = page.getByLabel('Your message');
-  await input.fill('eu sou estudante');
+  await input.fill('eu é estudante');
   await input.press('Enter');
   await expect(page.locator('li.message.user .corrections')).toBeVisible();
-  const corrected = await page.locator('li.message.user .correction ins').first().textContent();
+  const mistakes = await page.locator('li.message.user .correction').count();
+  expect(mistakes).toBeGreaterThan(0);
+  const fixes = await page.locator('li.message.user .correction ins').allTextContents();
+  const due = `${1 + mistakes} cards due`;
 
   // The home page says what is due; the review page shows the mistake.
   await page.goto('/');
   await hydrated(page);
-  await expect(page.locator('.due-banner')).toContainText('2 cards due');
+  await expect(page.locator('.due-banner')).toContainText(due);
   await page.goto('/review?language=portuguese');
   await hydrated(page);
-  await expect(page.locator('.due-count')).toHaveText('2 cards due');
+  await expect(page.locator('.due-count')).toHaveText(due);
   const seen: string[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 1 + mistakes; i++) {
     const card = page.locator('.flashcard');
     seen.push((await card.getAttribute('data-kind')) ?? '');
     await page.getByRole('button', { name: 'Show the answer' }).click();
     if (seen[i] === 'mistake') {
-      await expect(card.locator('.back')).toHaveText(corrected ?? '');
+      expect(fixes).toContain(await card.locator('.back').textContent());
       await page.screenshot({ path: `${SCREENS}/review.png`, fullPage: true });
     }
     await page.getByRole('button', { name: 'Good' }).click();
   }
-  expect(seen.sort()).toEqual(['grammar', 'mistake']);
+  expect(seen.filter((k) => k === 'grammar')).toHaveLength(1);
+  expect(seen.filter((k) => k === 'mistake')).toHaveLength(mistakes);
   await expect(page.locator('.due-count')).toHaveText('No cards due');
 
   // Progress: level, lessons, messages, cards and the charts.
@@ -115,7 +119,7 @@ test('a new learner is placed, learns words, reviews a chat mistake and sees pro
   await expect(page.locator('.stat[data-stat="Lessons completed"] dd')).toHaveText('1');
   await expect(page.locator('.stat[data-stat="Messages written"] dd')).toHaveText('1');
   await expect(page.locator('.stat[data-stat="Streak"] dd')).toHaveText('1 day');
-  await expect(page.locator('.stat[data-stat="Cards learned"] dd')).toHaveText(`${total + 2} of ${total + 2}`);
+  await expect(page.locator('.stat[data-stat="Cards learned"] dd')).toHaveText(`${total + 1 + mistakes} of ${total + 1 + mistakes}`);
   await expect(page.locator('svg.chart.activity rect.bar.reviews')).not.toHaveCount(0);
   await expect(page.locator('svg.chart.mistakes rect.bar')).not.toHaveCount(0);
   await expect(page.locator('svg.chart.placements circle.point')).toHaveCount(1);

@@ -14,7 +14,6 @@ use crate::learn::content::{self, ExerciseData, VocabLessonData};
 use crate::learn::grade;
 use crate::perf_span;
 use std::collections::BTreeMap;
-use tracing::Instrument;
 
 /// Questions in a vocabulary lesson's closing quiz.
 pub const QUIZ_QUESTIONS: usize = 5;
@@ -193,7 +192,6 @@ impl Engine {
                 i64::from(correct),
                 i64::from(total),
             )
-            .instrument(tracing::Span::current())
             .await
     }
 }
