@@ -1,6 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
+import { expectNoAxeViolations, expectNoSidewaysScroll, expectTapTargets } from './checks';
 
 // Learning beyond chat (issue 14), as a new learner of Portuguese: the
 // placement test gives a level that the home page then picks, a vocabulary
@@ -124,4 +125,52 @@ test('a new learner is placed, learns words, reviews a chat mistake and sees pro
   await expect(page.locator('svg.chart.mistakes rect.bar')).not.toHaveCount(0);
   await expect(page.locator('svg.chart.placements circle.point')).toHaveCount(1);
   await page.screenshot({ path: `${SCREENS}/progress.png`, fullPage: true });
+});
+
+test('every learning page passes axe-core, fits a phone and has 44 px targets', async ({ page, request }) => {
+  test.setTimeout(180_000);
+  // A due card for the review page: a grammar answer gone wrong.
+  const grammar = await (await request.get('/grammar/lessons?language=french')).json();
+  const lesson = await (await request.get(`/grammar/lessons/${grammar[0].id}`)).json();
+  const wrong = await request.post(`/grammar/exercises/${lesson.exercises[0].id}/submit`, { data: { answer: 'zzz' } });
+  expect(wrong.status()).toBe(200);
+  const vocab = await (await request.get('/vocabulary/lessons?language=french')).json();
+  const pages: [string, string, (p: Page) => Promise<void>][] = [
+    ['learn', '/learn?language=french', async (p) => { await expect(p.locator('li.lesson-item').first()).toBeVisible(); }],
+    ['vocabulary', `/learn/vocabulary/${vocab[0].id}`, async (p) => {
+      await p.getByRole('button', { name: 'Show the word' }).click();
+      await expect(p.locator('.ratings')).toBeVisible();
+    }],
+    ['grammar', `/learn/grammar/${grammar[0].id}`, async (p) => {
+      const first = p.locator('.exercise').first();
+      await first.locator('button.choice, .word-bank button').first().click();
+      await first.getByRole('button', { name: 'Check' }).click();
+      await expect(first.locator('.verdict')).toBeVisible();
+    }],
+    ['review', '/review?language=french', async (p) => {
+      await p.getByRole('button', { name: 'Show the answer' }).click();
+      await expect(p.locator('.ratings')).toBeVisible();
+    }],
+    ['placement', '/placement?language=french', async (p) => { await expect(p.locator('li.question')).toHaveCount(25); }],
+    ['progress', '/progress?language=portuguese', async (p) => { await expect(p.locator('svg.chart').first()).toBeVisible(); }],
+  ];
+  let total = 0;
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const size of [{ width: 390, height: 844 }, { width: 1280, height: 800 }]) {
+      await page.setViewportSize(size);
+      for (const [name, path, ready] of pages) {
+        await page.goto(path);
+        await hydrated(page);
+        await ready(page);
+        total += await expectNoAxeViolations(page, `${name} at ${size.width} px, ${scheme}`);
+        if (size.width === 390) {
+          await expectNoSidewaysScroll(page, `${name} at 390 px`);
+          await expectTapTargets(page, `${name} at 390 px`);
+          if (scheme === 'light') await page.screenshot({ path: `${SCREENS}/phone-${name}.png`, fullPage: true });
+        }
+      }
+    }
+  }
+  expect(total).toBe(0);
 });

@@ -70,7 +70,7 @@ fn Test(test: Assessment) -> impl IntoView {
             other => view! {
                 <form class="placement-form" on:submit=on_submit>
                     <ol class="questions">
-                        {test.questions.iter().cloned().map(|q| {
+                        {test.questions.iter().map(|q| {
                             let qid = q.id.clone();
                             view! {
                                 <li class="question" data-id=q.id.clone() data-level=q.level.id()>
