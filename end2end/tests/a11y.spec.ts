@@ -1,5 +1,5 @@
 import { test, expect, Page, APIRequestContext } from '@playwright/test';
-import { expectNoAxeViolations, expectNoSidewaysScroll, expectTapTargets } from './checks';
+import { expectNoAxeViolations, expectNoSidewaysScroll, expectTapTargets, hydrated } from './checks';
 
 // Small screens and WCAG 2.1 AA (issue 20): axe-core on every page at phone
 // and desktop widths, in the light and the dark palette; no sideways scrolling
@@ -11,11 +11,6 @@ const NARROW = { width: 360, height: 740 };
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
 const SCREENS = 'test-results/screens';
-
-/** Waits until the WASM has hydrated the page. */
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
 
 // The suite shares one database, and learner.spec.ts starts from an empty
 // list: these tests leave no conversation behind.

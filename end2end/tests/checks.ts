@@ -1,6 +1,12 @@
 import { expect, Page } from '@playwright/test';
 
-// Page checks shared by the specs: axe-core, sideways scrolling, tap targets.
+// Page helpers shared by the specs: hydration, axe-core, sideways scrolling,
+// tap targets.
+
+/** Waits until the WASM has hydrated the page. */
+export async function hydrated(page: Page) {
+  await page.waitForSelector('body[data-hydrated="true"]');
+}
 
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 

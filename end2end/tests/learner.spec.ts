@@ -1,9 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-
-/** Waits until the WASM has hydrated the page. */
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
+import { hydrated } from './checks';
 
 test('a learner starts, chats, reopens and deletes a conversation', async ({ page }) => {
   await page.goto('/');

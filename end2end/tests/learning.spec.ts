@@ -1,7 +1,7 @@
 import { test, expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
-import { expectNoAxeViolations, expectNoSidewaysScroll, expectTapTargets } from './checks';
+import { expectNoAxeViolations, expectNoSidewaysScroll, expectTapTargets, hydrated } from './checks';
 
 // Learning beyond chat (issue 14), as a new learner of Portuguese: the
 // placement test gives a level that the home page then picks, a vocabulary
@@ -11,10 +11,6 @@ import { expectNoAxeViolations, expectNoSidewaysScroll, expectTapTargets } from 
 const SCREENS = 'test-results/screens';
 const placement = JSON.parse(fs.readFileSync(
   path.resolve(__dirname, '../../data/learn/portuguese/placement.json'), 'utf8'));
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
 
 test.afterEach(async ({ request }) => {
   const list = await request.get('/conversations');

@@ -1,12 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
+import { hydrated } from './checks';
 
 // Chromium's fake microphone plays espeak-ng's Spanish "… una mesa para dos
 // personas, por favor." (see playwright.config.ts); the server transcribes it
 // with the real Whisper base model.
-
-async function hydrated(page: Page) {
-  await page.waitForSelector('body[data-hydrated="true"]');
-}
 
 test('a learner speaks an answer: recorded, transcribed, edited and sent', async ({ page }) => {
   test.setTimeout(120_000);

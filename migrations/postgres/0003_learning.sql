@@ -25,7 +25,10 @@ CREATE TABLE IF NOT EXISTS review_cards (
     created_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS idx_cards_source ON review_cards (language, kind, source_key);
-CREATE INDEX IF NOT EXISTS idx_cards_due ON review_cards (language, due_at);
+-- Covering: the due queue's count and the deck's counts read only the index.
+CREATE INDEX IF NOT EXISTS idx_cards_due ON review_cards (language, due_at, reps);
+-- Mistakes by kind over time, also from the index alone.
+CREATE INDEX IF NOT EXISTS idx_cards_mistakes ON review_cards (language, kind, created_at, correction_kind);
 
 -- Append-only: one row per rating. (card_id, rep) is unique, so two
 -- concurrent ratings of one card cannot both be logged.

@@ -8,7 +8,7 @@ use crate::api::{
     VocabItem, VocabLesson,
 };
 use crate::db::NewCard;
-use crate::domain::Language;
+use crate::domain::{CefrLevel, Language};
 use crate::error::{Error, Result};
 use crate::learn::content::{self, ExerciseData, VocabLessonData};
 use crate::learn::grade;
@@ -21,36 +21,33 @@ pub const QUIZ_QUESTIONS: usize = 5;
 impl Engine {
     /// The vocabulary lessons of `language`, with when each was last finished.
     pub async fn vocabulary_lessons(&self, language: Language) -> Result<Vec<LessonSummary>> {
-        let done = self.inner.db.lesson_completions(language).await?;
-        Ok(content::course(language)
-            .vocabulary
-            .lessons
-            .iter()
-            .map(|l| LessonSummary {
-                id: l.id.clone(),
-                language,
-                level: l.level,
-                title: l.title.clone(),
-                size: l.items.len(),
-                completed_at: done.get(&l.id).copied(),
-            })
-            .collect())
+        let lessons = &content::course(language).vocabulary.lessons;
+        let rows = lessons.iter().map(|l| (&l.id, l.level, &l.title, l.items.len()));
+        self.lesson_summaries(language, rows).await
     }
 
     /// The grammar lessons of `language`, with when each was last finished.
     pub async fn grammar_lessons(&self, language: Language) -> Result<Vec<LessonSummary>> {
+        let lessons = &content::course(language).grammar.lessons;
+        let rows = lessons.iter().map(|l| (&l.id, l.level, &l.title, l.exercises.len()));
+        self.lesson_summaries(language, rows).await
+    }
+
+    /// Lessons given as (id, level, title, size), with their last completion.
+    async fn lesson_summaries<'a>(
+        &self,
+        language: Language,
+        lessons: impl Iterator<Item = (&'a String, CefrLevel, &'a String, usize)>,
+    ) -> Result<Vec<LessonSummary>> {
         let done = self.inner.db.lesson_completions(language).await?;
-        Ok(content::course(language)
-            .grammar
-            .lessons
-            .iter()
-            .map(|l| LessonSummary {
-                id: l.id.clone(),
+        Ok(lessons
+            .map(|(id, level, title, size)| LessonSummary {
+                id: id.clone(),
                 language,
-                level: l.level,
-                title: l.title.clone(),
-                size: l.exercises.len(),
-                completed_at: done.get(&l.id).copied(),
+                level,
+                title: title.clone(),
+                size,
+                completed_at: done.get(id).copied(),
             })
             .collect())
     }
