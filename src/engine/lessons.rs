@@ -22,14 +22,18 @@ impl Engine {
     /// The vocabulary lessons of `language`, with when each was last finished.
     pub async fn vocabulary_lessons(&self, language: Language) -> Result<Vec<LessonSummary>> {
         let lessons = &content::course(language).vocabulary.lessons;
-        let rows = lessons.iter().map(|l| (&l.id, l.level, &l.title, l.items.len()));
+        let rows = lessons
+            .iter()
+            .map(|l| (&l.id, l.level, &l.title, l.items.len()));
         self.lesson_summaries(language, rows).await
     }
 
     /// The grammar lessons of `language`, with when each was last finished.
     pub async fn grammar_lessons(&self, language: Language) -> Result<Vec<LessonSummary>> {
         let lessons = &content::course(language).grammar.lessons;
-        let rows = lessons.iter().map(|l| (&l.id, l.level, &l.title, l.exercises.len()));
+        let rows = lessons
+            .iter()
+            .map(|l| (&l.id, l.level, &l.title, l.exercises.len()));
         self.lesson_summaries(language, rows).await
     }
 
