@@ -172,6 +172,8 @@ async fn a_wrong_answer_becomes_a_card_that_is_reviewed_and_rescheduled() {
         .flat_map(|l| l.exercises.iter().map(move |e| (Language::Spanish, l, e)))
         .find(|(_, _, e)| e.kind == babblr::api::ExerciseKind::FillBlank)
         .unwrap();
+    let lessons = json_of(app.get("/grammar/lessons?language=spanish").await, 200).await;
+    assert!(lessons.as_array().unwrap().len() >= 6);
     let listed = json_of(
         app.get(&format!("/grammar/lessons/{}", lesson.id)).await,
         200,
@@ -240,6 +242,27 @@ async fn a_wrong_answer_becomes_a_card_that_is_reviewed_and_rescheduled() {
     let progress = json_of(app.get("/progress/summary?language=spanish").await, 200).await;
     assert_eq!(progress["days"][0]["reviews"], 1);
     assert_eq!(progress["retention"], 1.0);
+
+    // Finishing the lesson: counted once per lesson, whatever the score.
+    let done = app
+        .post(
+            "/api/grammar/lesson/complete",
+            json!({"id": lesson.id, "correct": 1}),
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    let too_many = app
+        .post(
+            "/api/grammar/lesson/complete",
+            json!({"id": lesson.id, "correct": 99}),
+        )
+        .await;
+    assert_eq!(
+        api_error(too_many, 422, "validation_error").await["field"],
+        "correct"
+    );
+    let progress = json_of(app.get("/progress/summary?language=spanish").await, 200).await;
+    assert_eq!(progress["lessons_completed"], 1);
 }
 
 #[tokio::test]
