@@ -78,6 +78,8 @@ struct Inner {
 impl Engine {
     /// Connects to the database (applying migrations) and builds the LLM provider.
     pub async fn new(config: Config) -> Result<Engine> {
+        crate::learn::content::check()
+            .map_err(|e| crate::Error::Internal(format!("learning content: {e}")))?;
         let db = Db::connect(&config.database_url, config.db_max_connections).await?;
         let (llm, llm_why) = Llm::choose(&config.llm).await?;
         tracing::info!(provider = llm.provider_id(), "tutor: {llm_why}");

@@ -117,7 +117,23 @@ pub fn parse(vocabulary: &str, grammar: &str, placement: &str) -> Result<Course,
     })
 }
 
-/// Every language's course, parsed on first use.
+/// Parses and checks every language's files: the server runs this at start
+/// and refuses to serve with broken content (the tests make sure it never is).
+pub fn check() -> Result<(), String> {
+    for (lang, v, g, p) in FILES {
+        let language = Language::parse(lang).ok_or_else(|| format!("unknown language {lang}"))?;
+        let course = parse(v, g, p).map_err(|e| format!("data/learn/{lang}: {e}"))?;
+        let errors = validate(language, &course);
+        if !errors.is_empty() {
+            return Err(errors.join("; "));
+        }
+    }
+    courses();
+    Ok(())
+}
+
+/// Every language's course, parsed on first use ([`check`] has parsed them
+/// at start, so this cannot fail in a running server).
 pub fn courses() -> &'static [Course] {
     static COURSES: OnceLock<Vec<Course>> = OnceLock::new();
     COURSES.get_or_init(|| {
