@@ -82,6 +82,8 @@ test('a new learner is placed, learns words, reviews a chat mistake and sees pro
   await input.fill('eu é estudante');
   await input.press('Enter');
   await expect(page.locator('li.message.user .corrections')).toBeVisible();
+  await expect(page.locator('li.message.user .deck-note')).toContainText('Saved to your review deck');
+  await expect(page.locator('li.message.user .deck-note a')).toHaveAttribute('href', '/review?language=portuguese');
   const mistakes = await page.locator('li.message.user .correction').count();
   expect(mistakes).toBeGreaterThan(0);
   const fixes = await page.locator('li.message.user .correction ins').allTextContents();

@@ -81,7 +81,7 @@ pub fn router(engine: Engine) -> Router {
         router = router.layer(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::list(origins))
-                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
                 .allow_headers([
                     http::header::CONTENT_TYPE,
                     "x-request-id".parse().unwrap(),

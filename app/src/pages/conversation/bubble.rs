@@ -118,6 +118,12 @@ pub fn MessageBubble(message: Message, chat: Chat) -> impl IntoView {
                             </li>
                         }).collect_view()}
                     </ul>
+                    {(!corrections.is_empty()).then(|| {
+                        let review = move || chat.conversation.with(|c| {
+                            format!("/review?language={}", c.as_ref().map_or("spanish", |c| c.language.id()))
+                        });
+                        view! { <p class="deck-note muted">"Saved to your review deck. "<a href=review>"Review"</a></p> }
+                    })}
                 </div>
             })}
         </li>
