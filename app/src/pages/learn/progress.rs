@@ -75,6 +75,11 @@ fn Summary(s: ProgressSummary) -> impl IntoView {
 /// Chart width in SVG units; heights are per chart.
 const W: f64 = 900.0;
 
+/// A Unix day as `2026-11-30`.
+fn date(day: i64) -> String {
+    short_time(day * 86_400_000).chars().take(10).collect()
+}
+
 /// Reviews and messages per day as paired bars.
 #[component]
 fn ActivityChart(days: Vec<DayActivity>) -> impl IntoView {
@@ -100,7 +105,7 @@ fn ActivityChart(days: Vec<DayActivity>) -> impl IntoView {
         days.iter().map(|d| d.lessons).sum::<i64>()
     );
     view! {
-        <svg class="chart activity" viewBox=format!("0 0 {W} {}", h + 20.0) role="img" aria-label=label>
+        <svg class="chart activity" viewBox=format!("0 0 {W} {}", h + 2.0) role="img" aria-label=label>
             {days.into_iter().map(|d| {
                 let x = (d.day - first) as f64 * bw;
                 let rh = d.reviews as f64 / max * h;
@@ -108,7 +113,7 @@ fn ActivityChart(days: Vec<DayActivity>) -> impl IntoView {
                 let lh = d.lessons as f64 / max * h;
                 view! {
                     <g data-day=d.day>
-                        <title>{format!("{}: {} reviews ({} passed), {} messages, {} lessons", short_time(d.day * 86_400_000).get(..10).unwrap_or_default(), d.reviews, d.reviews_passed, d.messages, d.lessons)}</title>
+                        <title>{format!("{}: {} reviews ({} passed), {} messages, {} lessons", date(d.day), d.reviews, d.reviews_passed, d.messages, d.lessons)}</title>
                         <rect class="bar reviews" x=format!("{x:.1}") y=format!("{:.1}", h - rh) width=format!("{:.1}", (bw * 0.45).max(1.0)) height=format!("{rh:.1}") />
                         <rect class="bar messages" x=format!("{:.1}", x + bw * 0.45) y=format!("{:.1}", h - mh) width=format!("{:.1}", (bw * 0.45).max(1.0)) height=format!("{mh:.1}") />
                         <rect class="bar lessons" x=format!("{x:.1}") y=format!("{:.1}", h - rh - lh) width=format!("{:.1}", (bw * 0.45).max(1.0)) height=format!("{lh:.1}") />
@@ -117,6 +122,7 @@ fn ActivityChart(days: Vec<DayActivity>) -> impl IntoView {
             }).collect_view()}
             <line class="axis" x1="0" y1=h x2=W y2=h />
         </svg>
+        <p class="chart-range muted"><span>{date(first)}</span><span>{date(last)}</span></p>
         <p class="legend"><span class="key reviews"></span>"reviews "<span class="key lessons"></span>"lessons "<span class="key messages"></span>"messages"</p>
     }.into_any()
 }
@@ -167,7 +173,7 @@ fn MistakesChart(weeks: Vec<CorrectionWeek>) -> impl IntoView {
                     view! {
                         <rect class=format!("bar kind-{k}") x=format!("{:.1}", i as f64 * bw + 2.0) y=format!("{y:.1}")
                             width=format!("{:.1}", bw - 4.0) height=format!("{bh:.1}")>
-                            <title>{format!("week of {}: {n} {k}", short_time(s * 86_400_000).get(..10).unwrap_or_default())}</title>
+                            <title>{format!("week of {}: {n} {k}", date(*s))}</title>
                         </rect>
                     }
                 })
@@ -194,16 +200,17 @@ fn PlacementChart(attempts: Vec<(i64, CefrLevel)>) -> impl IntoView {
     if attempts.is_empty() {
         return view! { <p class="muted empty">"No placement test taken yet."</p> }.into_any();
     }
-    let h = 120.0;
+    // Tall enough that its level labels stay legible when a phone scales it down.
+    let h = 260.0;
     let n = attempts.len();
     let x = move |i: usize| {
         if n == 1 {
             W / 2.0
         } else {
-            40.0 + i as f64 * (W - 80.0) / (n - 1) as f64
+            90.0 + i as f64 * (W - 130.0) / (n - 1) as f64
         }
     };
-    let y = move |l: CefrLevel| h - 10.0 - (l as usize as f64) * (h - 20.0) / 5.0;
+    let y = move |l: CefrLevel| h - 20.0 - (l as usize as f64) * (h - 40.0) / 5.0;
     let points: String = attempts
         .iter()
         .enumerate()
@@ -213,12 +220,12 @@ fn PlacementChart(attempts: Vec<(i64, CefrLevel)>) -> impl IntoView {
     view! {
         <svg class="chart placements" viewBox=format!("0 0 {W} {h}") role="img" aria-label=label>
             {CefrLevel::ALL.into_iter().map(|l| view! {
-                <text class="tick" x="0" y=format!("{:.1}", y(l) + 4.0)>{l.id()}</text>
-                <line class="grid" x1="30" y1=format!("{:.1}", y(l)) x2=W y2=format!("{:.1}", y(l)) />
+                <text class="tick" x="0" y=format!("{:.1}", y(l) + 10.0)>{l.id()}</text>
+                <line class="grid" x1="60" y1=format!("{:.1}", y(l)) x2=W y2=format!("{:.1}", y(l)) />
             }).collect_view()}
             <polyline class="line" points=points />
             {attempts.into_iter().enumerate().map(|(i, (at, l))| view! {
-                <circle class="point" cx=format!("{:.1}", x(i)) cy=format!("{:.1}", y(l)) r="6">
+                <circle class="point" cx=format!("{:.1}", x(i)) cy=format!("{:.1}", y(l)) r="12">
                     <title>{format!("{}: {}", short_time(at), l.id())}</title>
                 </circle>
             }).collect_view()}
