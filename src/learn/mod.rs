@@ -1,4 +1,5 @@
-//! Learning beyond chat: the lessons and placement tests ([`content`]),
+//! Learning beyond chat: the lessons and placement tests ([`content`],
+//! checked by [`validate`]),
 //! answer grading ([`grade`]), review scheduling with FSRS ([`schedule`]) and
 //! placement scoring ([`placement`]). Pure functions; the engine stores what
 //! they decide.
@@ -7,3 +8,4 @@ pub mod content;
 pub mod grade;
 pub mod placement;
 pub mod schedule;
+pub mod validate;
