@@ -95,6 +95,24 @@ impl EmbeddedProvider {
         let Some(model) = self.model.as_ref().filter(|m| m.is_file()) else {
             return Err(self.unavailable("its file is not there"));
         };
+        let size = std::fs::metadata(model).map(|m| m.len()).unwrap_or(0);
+        if let Some(available) = available_memory() {
+            match memory_verdict(size, available) {
+                Memory::Enough => {}
+                Memory::Tight => tracing::warn!(
+                    model_mb = size / MB,
+                    available_mb = available / MB,
+                    "little free memory for the built-in model; it may be slow to load or swap"
+                ),
+                Memory::TooLittle => {
+                    return Err(self.unavailable(&format!(
+                        "it needs about {} MB of memory and only {} MB are free; close other programs or choose a smaller model (e.g. qwen2.5-0.5b)",
+                        (size + HEADROOM) / MB,
+                        available / MB
+                    )))
+                }
+            }
+        }
         let bin = engine_binary();
         let mut child = Command::new(&bin)
             .arg("--model")
@@ -200,6 +218,41 @@ impl EmbeddedProvider {
     }
 }
 
+const MB: u64 = 1024 * 1024;
+/// Memory a loaded model needs beyond its file: KV cache, batches, runtime.
+const HEADROOM: u64 = 512 * MB;
+
+/// Whether a model of `size` bytes fits in `available` bytes of memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Memory {
+    Enough,
+    /// Fits, but without the headroom: it loads, maybe slowly.
+    Tight,
+    /// Not even the weights fit: loading would thrash or be killed.
+    TooLittle,
+}
+
+fn memory_verdict(size: u64, available: u64) -> Memory {
+    if available < size {
+        Memory::TooLittle
+    } else if available < size + HEADROOM {
+        Memory::Tight
+    } else {
+        Memory::Enough
+    }
+}
+
+/// `MemAvailable` from `/proc/meminfo` (Linux), in bytes; `None` elsewhere.
+fn available_memory() -> Option<u64> {
+    parse_mem_available(&std::fs::read_to_string("/proc/meminfo").ok()?)
+}
+
+fn parse_mem_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// `babblr-llm` next to the running binary (cargo puts both in one folder),
 /// or `BABBLR_LLM_ENGINE` when set.
 fn engine_binary() -> PathBuf {
@@ -216,4 +269,20 @@ fn engine_binary() -> PathBuf {
                 .find(|p| p.is_file())
         })
         .unwrap_or_else(|| "babblr-llm".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_that_does_not_fit_in_free_memory_is_refused_before_loading() {
+        let gb = 1024 * MB;
+        assert_eq!(memory_verdict(gb, 8 * gb), Memory::Enough);
+        assert_eq!(memory_verdict(gb, gb + 100 * MB), Memory::Tight);
+        assert_eq!(memory_verdict(gb, gb / 2), Memory::TooLittle);
+        let meminfo = "MemTotal:       24000000 kB\nMemFree:  100 kB\nMemAvailable:   2048 kB\n";
+        assert_eq!(parse_mem_available(meminfo), Some(2048 * 1024));
+        assert_eq!(parse_mem_available("MemTotal: 1 kB\n"), None);
+    }
 }
