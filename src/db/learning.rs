@@ -21,14 +21,6 @@ pub struct DeckCounts {
 }
 
 impl Db {
-    /// Counts `counts` towards the day of `at` (outside any other write).
-    pub async fn bump_activity(&self, language: Language, at: i64, counts: Counts) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        activity::bump(&mut tx, language, at, counts).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Records a finished lesson.
     pub async fn complete_lesson(
         &self,

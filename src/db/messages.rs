@@ -1,5 +1,6 @@
 //! Messages: the learner's and the tutor's, their corrections and translations.
 
+use super::activity::{self, Counts};
 use super::review::{insert_cards, NewCard};
 use super::{now_ms, Backend, Db, NewMessage, MESSAGE_COLUMNS};
 use crate::api::{CardKind, Correction, Message, Role};
@@ -10,27 +11,38 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 impl Db {
-    /// Stores a message and returns it with its id.
+    /// Stores a message and returns it with its id. A learner's message is
+    /// counted towards their progress in the same transaction.
     pub async fn insert_message(&self, m: NewMessage<'_>) -> Result<Message> {
         let now = now_ms();
-        let row = sqlx::query(
-            "INSERT INTO messages (conversation_id, role, content, created_at) \
-             VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(m.conversation_id)
-        .bind(m.role.id())
-        .bind(m.content)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| match &e {
+        let insert = || {
+            sqlx::query(
+                "INSERT INTO messages (conversation_id, role, content, created_at) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(m.conversation_id)
+            .bind(m.role.id())
+            .bind(m.content)
+            .bind(now)
+        };
+        let not_found = |e: sqlx::Error| match &e {
             sqlx::Error::Database(d)
                 if d.message().to_ascii_lowercase().contains("foreign key") =>
             {
                 Error::NotFound(format!("conversation {} does not exist", m.conversation_id))
             }
             _ => Error::Database(e),
-        })?;
+        };
+        let row = match m.counts_for {
+            None => insert().fetch_one(&self.pool).await.map_err(not_found)?,
+            Some(language) => {
+                let mut tx = self.pool.begin().await?;
+                let row = insert().fetch_one(&mut *tx).await.map_err(not_found)?;
+                activity::bump(&mut tx, language, now, Counts::message()).await?;
+                tx.commit().await?;
+                row
+            }
+        };
         Ok(Message {
             id: row.try_get("id")?,
             conversation_id: m.conversation_id,

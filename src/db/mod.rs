@@ -35,6 +35,9 @@ pub struct NewMessage<'a> {
     pub conversation_id: i64,
     pub role: Role,
     pub content: &'a str,
+    /// A learner's message counts towards their progress in this language
+    /// (`activity_days`), in the same transaction; `None` for the tutor's.
+    pub counts_for: Option<crate::domain::Language>,
 }
 
 /// Now, in Unix milliseconds.

@@ -112,26 +112,15 @@ impl Engine {
                     return Ok(last);
                 }
             }
-            let message = self
-                .inner
+            self.inner
                 .db
                 .insert_message(NewMessage {
                     conversation_id,
                     role: Role::User,
                     content: text,
+                    counts_for: Some(conversation.language),
                 })
-                .await?;
-            // Progress counts it; a failure here must not lose the turn.
-            let counted = crate::db::activity::Counts::message();
-            if let Err(e) = self
-                .inner
-                .db
-                .bump_activity(conversation.language, message.created_at, counted)
                 .await
-            {
-                tracing::warn!(error = %e, "could not count the message towards progress");
-            }
-            Ok::<_, Error>(message)
         })
         .await?;
         Ok((conversation, message))
@@ -217,6 +206,7 @@ impl Engine {
                 conversation_id,
                 role: Role::Assistant,
                 content: &text,
+                counts_for: None,
             })
         )
         .await
