@@ -5,8 +5,6 @@
 //!
 //! `cargo bench -p server --bench learn`
 
-use babblr::config::Config;
-use babblr::Engine;
 use sqlx::{Connection, Executor};
 use std::collections::HashMap;
 use std::time::Instant;
@@ -29,14 +27,8 @@ async fn main() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let engine = Engine::new(Config::from_lookup(|k| vars.get(k).cloned()).unwrap())
-        .await
-        .unwrap();
+    let (_engine, base) = testkit::serve(&vars).await;
     seed(&format!("{url}?mode=rw")).await;
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(engine, listener));
     let http = reqwest::Client::new();
 
     println!("learn bench: {CARDS} cards, {LOG_ROWS} review-log rows (SQLite, {RUNS} runs each)");

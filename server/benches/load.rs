@@ -7,8 +7,6 @@
 //! used here: set DATABASE_URL to a PostgreSQL database of its own to load
 //! PostgreSQL instead of SQLite; the bench leaves its tables there).
 
-use babblr::config::Config;
-use babblr::Engine;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -33,12 +31,7 @@ async fn main() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let engine = Engine::new(Config::from_lookup(|k| vars.get(k).cloned()).unwrap())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(engine, listener));
+    let (_engine, base) = testkit::serve(&vars).await;
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .build()

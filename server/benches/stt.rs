@@ -11,9 +11,7 @@
 
 use testkit as common;
 
-use babblr::config::Config;
 use babblr::stt::{audio, Whisper};
-use babblr::Engine;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -50,11 +48,7 @@ async fn server(threads: usize) -> (String, tempfile::TempDir) {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
-    let engine = Engine::new(config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(engine, listener));
+    let (_engine, base) = testkit::serve(&vars).await;
     (base, dir)
 }
 

@@ -8,7 +8,6 @@
 use babblr::config::Config;
 use babblr::llm::Llm;
 use babblr::tutor::prompts;
-use babblr::Engine;
 use futures::StreamExt;
 use serde_json::json;
 use std::collections::HashMap;
@@ -45,11 +44,8 @@ async fn start(first_token_delay_ms: u64) -> Bench {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
-    let engine = Engine::new(config.clone()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(engine, listener));
+    let (engine, base) = testkit::serve(&vars).await;
+    let config = engine.config().clone();
     Bench {
         base,
         http: reqwest::Client::new(),

@@ -33,12 +33,7 @@ async fn a_conversation_is_created_listed_opened_and_deleted() {
     assert_eq!(one["topic_name"], "En el restaurante");
     assert!(app.messages(id).await.is_empty());
 
-    let res = app
-        .http
-        .delete(app.url(&format!("/conversations/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete(&format!("/conversations/{id}")).await;
     assert_eq!(res.status(), 204);
     assert_eq!(app.get(&format!("/conversations/{id}")).await.status(), 404);
     let list: Vec<Value> = app.get("/conversations").await.json().await.unwrap();

@@ -88,13 +88,7 @@ async fn the_placement_test_sets_the_level_the_home_page_picks() {
         .await;
     assert_eq!(json_of(all_right, 201).await["level"], "C1");
 
-    let res = app
-        .http
-        .put(app.url("/user-levels/german"))
-        .json(&json!({"level": "a2"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.put("/user-levels/german", json!({"level": "a2"})).await;
     assert_eq!(json_of(res, 200).await["source"], "manual");
     let levels = json_of(app.get("/api/user-levels").await, 200).await;
     assert_eq!(levels[0]["level"], "A2");
@@ -295,12 +289,7 @@ async fn the_tutors_corrections_become_cards_in_the_deck() {
     assert_eq!(mistakes[0]["note"], corrections[0]["explanation"]);
 
     // Deleting the conversation keeps the learner's mistakes in the deck.
-    let res = app
-        .http
-        .delete(app.url(&format!("/conversations/{id}")))
-        .send()
-        .await
-        .unwrap();
+    let res = app.delete(&format!("/conversations/{id}")).await;
     assert_eq!(res.status(), 204);
     assert_eq!(due(&app, "spanish").await["due_count"], corrections.len());
 
@@ -441,13 +430,7 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing() {
         "a refused attempt sets nothing"
     );
 
-    let res = app
-        .http
-        .put(app.url("/user-levels/dutch"))
-        .json(&json!({"level": "Z9"}))
-        .send()
-        .await
-        .unwrap();
+    let res = app.put("/user-levels/dutch", json!({"level": "Z9"})).await;
     assert_eq!(
         api_error(res, 422, "validation_error").await["field"],
         "level"

@@ -237,6 +237,17 @@ pub async fn spawn_app(standin_config: StandinConfig, overrides: &[(&str, &str)]
     app
 }
 
+/// Starts the real server with exactly these settings on a loopback port:
+/// its engine and base URL (`http://127.0.0.1:PORT`). Tests and benches alike.
+pub async fn serve(vars: &HashMap<String, String>) -> (Engine, String) {
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test config");
+    let engine = Engine::new(config).await.expect("engine starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::serve(engine.clone(), listener));
+    (engine, base)
+}
+
 /// Starts a server with exactly these settings.
 pub async fn spawn_with(
     vars: HashMap<String, String>,
@@ -244,14 +255,9 @@ pub async fn spawn_with(
     dir: tempfile::TempDir,
 ) -> TestApp {
     init_tracing();
-    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("valid test config");
-    let vars = vars.clone();
-    let engine = Engine::new(config).await.expect("engine starts");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(engine.clone(), listener));
+    let (engine, base) = serve(&vars).await;
     TestApp {
-        base: format!("http://{addr}"),
+        base,
         http: reqwest::Client::new(),
         engine,
         standin,
@@ -270,6 +276,23 @@ impl TestApp {
         self.http
             .post(self.url(path))
             .json(&body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .put(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.http
+            .delete(self.url(path))
             .send()
             .await
             .expect("request sent")
