@@ -31,6 +31,8 @@ pub mod perf;
 #[cfg(feature = "stt")]
 pub mod stt;
 #[cfg(feature = "server")]
+pub mod text;
+#[cfg(feature = "server")]
 pub mod tutor;
 
 #[cfg(feature = "server")]

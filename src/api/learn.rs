@@ -89,6 +89,7 @@ pub struct Exercise {
     pub kind: ExerciseKind,
     /// With one `___` for multiple choice and fill in the blank; empty for
     /// word order.
+    #[serde(default)]
     pub prompt: String,
     /// Multiple choice: the choices.
     #[serde(default)]

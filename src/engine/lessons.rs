@@ -4,8 +4,8 @@
 
 use super::Engine;
 use crate::api::{
-    CardKind, Exercise, ExerciseResult, GrammarLesson, LessonSummary, QuizQuestion, Rating,
-    VocabItem, VocabLesson,
+    CardKind, ExerciseResult, GrammarLesson, LessonSummary, QuizQuestion, Rating, VocabItem,
+    VocabLesson,
 };
 use crate::db::NewCard;
 use crate::domain::{CefrLevel, Language};
@@ -87,7 +87,7 @@ impl Engine {
                 .filter(|p| !p.is_empty())
                 .collect(),
             examples: lesson.examples.clone(),
-            exercises: lesson.exercises.iter().map(public_exercise).collect(),
+            exercises: lesson.exercises.iter().map(|e| e.shown.clone()).collect(),
         })
     }
 
@@ -142,7 +142,7 @@ impl Engine {
                 format!("'{word}' is not a word of this lesson"),
             ));
         }
-        let quiz_total = quiz(lesson).len() as u32;
+        let quiz_total = quiz_size(lesson) as u32;
         if quiz_correct > quiz_total {
             return Err(Error::invalid(
                 "quiz_correct",
@@ -197,13 +197,18 @@ impl Engine {
     }
 }
 
+/// Questions in `lesson`'s quiz.
+fn quiz_size(lesson: &VocabLessonData) -> usize {
+    QUIZ_QUESTIONS.min(lesson.items.len())
+}
+
 /// The closing quiz: the first [`QUIZ_QUESTIONS`] words spread over the
 /// lesson, each asked by its translation with three other words of the
 /// lesson as choices. Deterministic, so a reload asks the same.
 fn quiz(lesson: &VocabLessonData) -> Vec<QuizQuestion> {
     let n = lesson.items.len();
     let step = (n / QUIZ_QUESTIONS).max(1);
-    (0..QUIZ_QUESTIONS.min(n))
+    (0..quiz_size(lesson))
         .map(|q| {
             let target = (q * step) % n;
             let mut choices: Vec<usize> = (1..=3).map(|k| (target + k * 3 + q) % n).collect();
@@ -221,16 +226,6 @@ fn quiz(lesson: &VocabLessonData) -> Vec<QuizQuestion> {
             }
         })
         .collect()
-}
-
-fn public_exercise(e: &ExerciseData) -> Exercise {
-    Exercise {
-        id: e.id.clone(),
-        kind: e.kind,
-        prompt: e.prompt.clone(),
-        choices: e.choices.clone(),
-        words: e.words.clone(),
-    }
 }
 
 /// A word's card: recall the word (with its article) from its translation.

@@ -2,7 +2,7 @@
 //! the level it sets, which can also be set by hand.
 
 use super::Engine;
-use crate::api::{Assessment, AssessmentQuestion, AssessmentResult, AssessmentSummary, UserLevel};
+use crate::api::{Assessment, AssessmentResult, AssessmentSummary, UserLevel};
 use crate::domain::{CefrLevel, Language};
 use crate::error::{Error, Result};
 use crate::learn::{content, placement};
@@ -52,14 +52,7 @@ impl Engine {
                 .placement
                 .questions
                 .iter()
-                .map(|q| AssessmentQuestion {
-                    id: q.id.clone(),
-                    level: q.level,
-                    skill: q.skill.clone(),
-                    passage: q.passage.clone(),
-                    prompt: q.prompt.clone(),
-                    choices: q.choices.clone(),
-                })
+                .map(|q| q.shown.clone())
                 .collect(),
         })
     }

@@ -4,7 +4,7 @@
 //! cannot change after the build). The rules they must follow are checked
 //! by [`super::validate`].
 
-use crate::api::{ExerciseKind, GrammarExample, VocabItem};
+use crate::api::{AssessmentQuestion, Exercise, GrammarExample, VocabItem};
 use crate::domain::{CefrLevel, Language};
 use serde::Deserialize;
 use std::sync::OnceLock;
@@ -26,20 +26,22 @@ pub struct VocabularyFile {
     pub lessons: Vec<VocabLessonData>,
 }
 
-/// An exercise with its answers, as written in `grammar.json`.
+/// An exercise as written in `grammar.json`: what the learner is shown,
+/// and its answers (reads through to the shown fields: `e.id`, `e.kind`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ExerciseData {
-    pub id: String,
-    pub kind: ExerciseKind,
-    #[serde(default)]
-    pub prompt: String,
-    #[serde(default)]
-    pub choices: Vec<String>,
-    #[serde(default)]
-    pub words: Vec<String>,
+    #[serde(flatten)]
+    pub shown: Exercise,
     /// Every accepted answer; the first is the one shown.
     pub answers: Vec<String>,
     pub explanation: String,
+}
+
+impl std::ops::Deref for ExerciseData {
+    type Target = Exercise;
+    fn deref(&self) -> &Exercise {
+        &self.shown
+    }
 }
 
 /// A grammar lesson as written in `grammar.json`.
@@ -60,16 +62,20 @@ pub struct GrammarFile {
     pub lessons: Vec<GrammarLessonData>,
 }
 
-/// A placement question with its answer.
+/// A placement question as written in `placement.json`: what the learner
+/// is shown, and its answer (reads through to the shown fields).
 #[derive(Debug, Clone, Deserialize)]
 pub struct PlacementQuestion {
-    pub id: String,
-    pub level: CefrLevel,
-    pub skill: String,
-    pub passage: Option<String>,
-    pub prompt: String,
-    pub choices: Vec<String>,
+    #[serde(flatten)]
+    pub shown: AssessmentQuestion,
     pub answer: String,
+}
+
+impl std::ops::Deref for PlacementQuestion {
+    type Target = AssessmentQuestion;
+    fn deref(&self) -> &AssessmentQuestion {
+        &self.shown
+    }
 }
 
 /// `placement.json`.
@@ -117,33 +123,37 @@ pub fn parse(vocabulary: &str, grammar: &str, placement: &str) -> Result<Course,
     })
 }
 
+/// Every language's course, parsed once; an unreadable file is the error.
+fn load() -> &'static Result<Vec<Course>, String> {
+    static COURSES: OnceLock<Result<Vec<Course>, String>> = OnceLock::new();
+    COURSES.get_or_init(|| {
+        FILES
+            .iter()
+            .map(|(lang, v, g, p)| parse(v, g, p).map_err(|e| format!("data/learn/{lang}: {e}")))
+            .collect()
+    })
+}
+
 /// Parses and checks every language's files: the server runs this at start
 /// and refuses to serve with broken content (the tests make sure it never is).
 pub fn check() -> Result<(), String> {
-    for (lang, v, g, p) in FILES {
+    let courses = load().as_ref().map_err(Clone::clone)?;
+    for ((lang, ..), course) in FILES.iter().zip(courses) {
         let language = Language::parse(lang).ok_or_else(|| format!("unknown language {lang}"))?;
-        let course = parse(v, g, p).map_err(|e| format!("data/learn/{lang}: {e}"))?;
-        let errors = super::validate::validate(language, &course);
+        let errors = super::validate::validate(language, course);
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
     }
-    courses();
     Ok(())
 }
 
-/// Every language's course, parsed on first use ([`check`] has parsed them
-/// at start, so this cannot fail in a running server).
+/// Every language's course ([`check`] has parsed them at start, so this
+/// cannot fail in a running server).
 pub fn courses() -> &'static [Course] {
-    static COURSES: OnceLock<Vec<Course>> = OnceLock::new();
-    COURSES.get_or_init(|| {
-        FILES
-            .iter()
-            .map(|(lang, v, g, p)| {
-                parse(v, g, p).unwrap_or_else(|e| panic!("data/learn/{lang}: {e}"))
-            })
-            .collect()
-    })
+    load()
+        .as_deref()
+        .unwrap_or_else(|e| panic!("learning content: {e}"))
 }
 
 /// One language's course.

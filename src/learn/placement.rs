@@ -81,12 +81,14 @@ mod tests {
         for level in &CefrLevel::ALL[..5] {
             for i in 0..5 {
                 qs.push(PlacementQuestion {
-                    id: format!("{level}-{i}"),
-                    level: *level,
-                    skill: "grammar".into(),
-                    passage: None,
-                    prompt: "?".into(),
-                    choices: vec!["right".into(), "wrong".into()],
+                    shown: crate::api::AssessmentQuestion {
+                        id: format!("{level}-{i}"),
+                        level: *level,
+                        skill: "grammar".into(),
+                        passage: None,
+                        prompt: "?".into(),
+                        choices: vec!["right".into(), "wrong".into()],
+                    },
                     answer: "right".into(),
                 });
             }

@@ -129,19 +129,7 @@ fn guess_kind(original: &str, corrected: &str) -> CorrectionKind {
     if letters(original) == letters(corrected) {
         return CorrectionKind::Punctuation;
     }
-    let plain = |s: &str| -> String {
-        letters(s)
-            .chars()
-            .map(|c| match c {
-                'á' | 'à' | 'â' | 'ä' | 'ã' => 'a',
-                'é' | 'è' | 'ê' | 'ë' => 'e',
-                'í' | 'ì' | 'î' | 'ï' => 'i',
-                'ó' | 'ò' | 'ô' | 'ö' | 'õ' => 'o',
-                'ú' | 'ù' | 'û' | 'ü' => 'u',
-                other => other,
-            })
-            .collect()
-    };
+    let plain = |s: &str| crate::text::strip_accents(&letters(s));
     if plain(original) == plain(corrected) || score::char_edits(original, corrected) == 1 {
         CorrectionKind::Spelling
     } else {
