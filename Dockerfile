@@ -14,8 +14,10 @@ COPY --from=build /src/target/release/babblr /usr/local/bin/babblr
 # The built-in model's engine, found next to the server (BABBLR_LLM_PROVIDER=embedded).
 COPY --from=build /src/target/release/babblr-llm /usr/local/bin/babblr-llm
 COPY --from=build /src/target/site /app/site
+# Reachable beyond loopback, so accounts are on: the first to sign up is the admin.
 ENV LEPTOS_SITE_ROOT=/app/site \
     BABBLR_ADDR=0.0.0.0:8000 \
+    BABBLR_AUTH=on \
     DATABASE_URL=sqlite:///data/babblr.db \
     BABBLR_MODEL_DIR=/data/models
 VOLUME /data

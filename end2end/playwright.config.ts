@@ -16,6 +16,9 @@ const models = process.env.BABBLR_TEST_MODELS ?? path.resolve(__dirname, '../../
 // Ollama at its address (port + 3 is left unbound), so the built-in model
 // answers: a real small GGUF (SmolLM2-135M) fetched by setup.sh --test.
 const builtinDb = path.join(os.tmpdir(), `babblr-e2e-builtin-${process.pid}-${Date.now()}.db`);
+// A third server on port + 4 with accounts on (open sign-up): the auth spec.
+const authDb = path.join(os.tmpdir(), `babblr-e2e-auth-${process.pid}-${Date.now()}.db`);
+export const authPort = port + 4;
 const gguf = process.env.BABBLR_TEST_GGUF ??
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
     'babblr/test-models/SmolLM2-135M-Instruct.Q4_1.gguf');
@@ -93,6 +96,25 @@ export default defineConfig({
         BABBLR_LLM_BUILTIN_MODEL: gguf,
         BABBLR_LLM_THREADS: '1',
         DATABASE_URL: `sqlite://${builtinDb}`,
+        LEPTOS_SITE_ROOT: path.resolve(__dirname, '../target/site'),
+        RUST_LOG: 'warn',
+        BABBLR_WHISPER_MODEL: path.join(models, 'ggml-base.bin'),
+        BABBLR_WHISPER_WARMUP: '0',
+      },
+    },
+    {
+      command: `${bin} serve`,
+      url: `http://127.0.0.1:${authPort}/health`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: {
+        BABBLR_ADDR: `127.0.0.1:${authPort}`,
+        BABBLR_AUTH: 'on',
+        BABBLR_SIGNUP: 'open',
+        BABBLR_LLM_PROVIDER: 'ollama',
+        BABBLR_LLM_URL: `http://127.0.0.1:${standinPort}`,
+        BABBLR_LLM_WARMUP: '0',
+        DATABASE_URL: `sqlite://${authDb}`,
         LEPTOS_SITE_ROOT: path.resolve(__dirname, '../target/site'),
         RUST_LOG: 'warn',
         BABBLR_WHISPER_MODEL: path.join(models, 'ggml-base.bin'),

@@ -20,6 +20,15 @@ pub enum Error {
     /// The request clashes with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// No learner is signed in, or signing in failed (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The learner may not do this (403): an admin's page.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Too many attempts from this address or at this account (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// The LLM server cannot be reached; the message says what to start.
     #[error("{0}")]
     LlmUnavailable(String),
@@ -65,6 +74,9 @@ impl Error {
             Error::Invalid { field, message } => ApiError::invalid_field(field, message.clone()),
             Error::NotFound(m) => ApiError::new(codes::NOT_FOUND, m.clone()),
             Error::Conflict(m) => ApiError::new(codes::CONFLICT, m.clone()),
+            Error::Unauthorized(m) => ApiError::new(codes::UNAUTHORIZED, m.clone()),
+            Error::Forbidden(m) => ApiError::new(codes::FORBIDDEN, m.clone()),
+            Error::TooManyRequests(m) => ApiError::new(codes::TOO_MANY_REQUESTS, m.clone()),
             Error::LlmUnavailable(m) => ApiError::new(codes::LLM_UNAVAILABLE, m.clone()),
             Error::LlmTimeout(m) => ApiError::new(codes::LLM_TIMEOUT, m.clone()),
             Error::TooLarge(m) => ApiError::new(codes::PAYLOAD_TOO_LARGE, m.clone()),

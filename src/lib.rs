@@ -11,6 +11,8 @@ pub mod domain;
 pub mod stats;
 
 #[cfg(feature = "server")]
+pub mod auth;
+#[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]
 pub mod db;

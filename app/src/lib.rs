@@ -46,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     let tutor = Resource::new(|| (), |_| api::get_tutor_info());
+    let me = Resource::new(|| (), |_| api::account::whoami());
     settings::provide();
     view! {
         <Router>
@@ -67,7 +68,17 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <a href="/">"Conversations"</a>
                     <a href="/learn">"Learn"</a>
-                    <a href="/perf">"Performance"</a>
+                    <Transition fallback=|| ()>
+                        {move || me.get().and_then(Result::ok).map(|m| {
+                            let admin = m.account.as_ref().is_some_and(|a| a.admin);
+                            let account = match (&m.account, m.accounts) {
+                                (Some(a), true) => view! { <a href="/account" class="account">{a.username.clone()}</a> }.into_any(),
+                                (Some(_), false) => view! { <a href="/account">"Account"</a> }.into_any(),
+                                (None, _) => view! { <a href="/signin" class="account">"Sign in"</a> }.into_any(),
+                            };
+                            view! { {admin.then(|| view! { <a href="/perf">"Performance"</a> })} {account} }
+                        })}
+                    </Transition>
                 </nav>
             </header>
             <main id="main">
@@ -81,6 +92,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/review") view=pages::learn::review::ReviewPage />
                     <Route path=path!("/placement") view=pages::learn::placement::PlacementPage />
                     <Route path=path!("/progress") view=pages::learn::progress::ProgressPage />
+                    <Route path=path!("/signin") view=pages::account::SignInPage />
+                    <Route path=path!("/account") view=pages::account::AccountPage />
                 </Routes>
             </main>
         </Router>

@@ -123,9 +123,9 @@ async fn seed(url: &str) {
         .unwrap();
     }
     conn.execute(
-        "INSERT INTO activity_days (language, day, reviews, reviews_passed) \
-         SELECT language, reviewed_at / 86400000, COUNT(*), SUM(CASE WHEN rating > 1 THEN 1 ELSE 0 END) \
-         FROM review_log GROUP BY language, reviewed_at / 86400000",
+        "INSERT INTO activity_days (user_id, language, day, reviews, reviews_passed) \
+         SELECT user_id, language, reviewed_at / 86400000, COUNT(*), SUM(CASE WHEN rating > 1 THEN 1 ELSE 0 END) \
+         FROM review_log GROUP BY user_id, language, reviewed_at / 86400000",
     )
     .await
     .unwrap();

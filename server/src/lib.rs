@@ -1,6 +1,7 @@
 //! The Babblr server: wiring of the engine, the Leptos app, the JSON routes
 //! and the layers. `main.rs` adds the command line.
 
+pub mod auth;
 pub mod guard;
 pub mod listen;
 pub mod routes;
@@ -53,6 +54,9 @@ pub fn router(engine: Engine) -> Router {
 
     let mut router = pages
         .merge(routes::api(engine.clone()))
+        // Who is asking: inside the guard, so refused requests touch no session.
+        .layer(middleware::from_fn_with_state(engine.clone(), auth::learner))
+        .layer(auth::session_layer(&engine))
         // Speech uploads have their own, larger limit.
         .layer(middleware::from_fn_with_state(
             guard::BodyLimits::new(&config),

@@ -2,7 +2,8 @@
 //! DELETE, Server-Sent Events) and `/metrics`. Each is a thin call into the
 //! same engine method the server functions use.
 
-use axum::extract::{FromRequest, Path, Request, State};
+use crate::auth::Me;
+use axum::extract::{FromRequest, Path, Request};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -50,21 +51,21 @@ pub(crate) fn parse_id(raw: &str) -> Result<i64, ApiError> {
 }
 
 async fn conversation(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(engine.conversation(parse_id(&id)?).await?).into_response())
 }
 
 async fn messages(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(engine.messages(parse_id(&id)?).await?).into_response())
 }
 
 async fn delete_conversation(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     engine.delete_conversation(parse_id(&id)?).await?;
@@ -92,7 +93,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJsonBody<T> {
 /// `saved`, `token`…, `corrections`, then `done` or `error`. Each event's data
 /// is the JSON of a [`babblr::api::ChatStreamEvent`].
 async fn chat_stream(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     ApiJsonBody(body): ApiJsonBody<babblr::api::ChatStreamRequest>,
 ) -> Result<Response, ApiError> {
     let id = babblr::engine::input::id("conversation_id", body.conversation_id)?;
@@ -108,11 +109,26 @@ async fn chat_stream(
         .into_response())
 }
 
-/// Prometheus text format.
-async fn metrics() -> Response {
-    (
+/// Prometheus text format, for admins and for the holder of
+/// `BABBLR_METRICS_TOKEN` (`Authorization: Bearer …`).
+async fn metrics(Me(engine): Me, headers: http::HeaderMap) -> Result<Response, ApiError> {
+    let token = engine.config().auth.metrics_token.as_deref();
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let token_ok = matches!((token, bearer), (Some(t), Some(b)) if same(t.as_bytes(), b.trim().as_bytes()));
+    if !token_ok {
+        engine.require_admin()?;
+    }
+    Ok((
         [(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         babblr::perf::metrics::render(),
     )
-        .into_response()
+        .into_response())
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

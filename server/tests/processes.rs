@@ -152,3 +152,68 @@ async fn sigterm_lets_a_request_in_flight_finish() {
     .unwrap();
     assert!(status.success(), "clean exit after draining: {status:?}");
 }
+
+#[tokio::test]
+async fn a_session_begun_on_one_process_is_known_to_the_other() {
+    let standin = standin::spawn(StandinConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, _schema) = common::database(&dir).await;
+    let mut vars = common::settings(standin, &db);
+    vars.insert("BABBLR_AUTH".into(), "on".into());
+    let (a, b) = (start(&vars).await, start(&vars).await);
+    let http = reqwest::Client::new();
+    let res = http
+        .post(format!("{}/auth/signup", a.base))
+        .json(&json!({"username": "ana", "password": "ana likes tortilla"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    let me: serde_json::Value = http
+        .get(format!("{}/auth/me", b.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["account"]["username"], "ana", "{me}");
+    // Signed out on B: A no longer knows the session either.
+    let out = http
+        .post(format!("{}/auth/signout", b.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    let res = http
+        .get(format!("{}/conversations", a.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[test]
+fn a_server_others_can_reach_will_not_start_without_an_accounts_choice() {
+    let out = Command::new(env!("CARGO_BIN_EXE_babblr"))
+        .arg("serve")
+        .env("BABBLR_ADDR", "0.0.0.0:0")
+        .env_remove("BABBLR_AUTH")
+        .env("DATABASE_URL", "sqlite::memory:")
+        .env("BABBLR_LLM_PROVIDER", "scripted")
+        .output()
+        .expect("babblr runs");
+    assert!(!out.status.success(), "it must refuse to start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("BABBLR_AUTH=on"), "says what to set: {err}");
+}

@@ -21,7 +21,11 @@ pub struct ApiError {
 pub enum ErrorCode {
     /// 400: malformed JSON, wrong types, missing fields, an unreadable request.
     InvalidRequest,
-    /// 403: a cross-site page tried to change something.
+    /// 401: no learner is signed in, or the sign-in failed (one message for
+    /// every reason, so it never tells whether an account exists).
+    Unauthorized,
+    /// 403: a cross-site page tried to change something, or a learner asked
+    /// for an admin's page.
     Forbidden,
     /// 404.
     NotFound,
@@ -40,6 +44,8 @@ pub enum ErrorCode {
     MisdirectedRequest,
     /// 422: a field with a value that cannot be accepted.
     ValidationError,
+    /// 429: too many sign-in or sign-up attempts; try again later.
+    TooManyRequests,
     /// 503: the LLM cannot be reached or failed.
     LlmUnavailable,
     /// 504.
@@ -56,8 +62,9 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::InvalidRequest,
+        ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
@@ -67,6 +74,7 @@ impl ErrorCode {
         ErrorCode::UnsupportedMediaType,
         ErrorCode::MisdirectedRequest,
         ErrorCode::ValidationError,
+        ErrorCode::TooManyRequests,
         ErrorCode::LlmUnavailable,
         ErrorCode::LlmTimeout,
         ErrorCode::SttBusy,
@@ -84,6 +92,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::InvalidRequest => 400,
+            ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
@@ -93,6 +102,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::MisdirectedRequest => 421,
             ErrorCode::ValidationError => 422,
+            ErrorCode::TooManyRequests => 429,
             ErrorCode::LlmUnavailable | ErrorCode::SttBusy | ErrorCode::SttUnavailable => 503,
             ErrorCode::LlmTimeout => 504,
             ErrorCode::InternalError | ErrorCode::NetworkError => 500,
@@ -103,6 +113,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
@@ -112,6 +123,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::MisdirectedRequest => "misdirected_request",
             ErrorCode::ValidationError => "validation_error",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::LlmUnavailable => "llm_unavailable",
             ErrorCode::LlmTimeout => "llm_timeout",
             ErrorCode::SttBusy => "stt_busy",
@@ -153,6 +165,8 @@ pub mod codes {
     use super::ErrorCode;
     pub const INVALID_REQUEST: ErrorCode = ErrorCode::InvalidRequest;
     pub const FORBIDDEN: ErrorCode = ErrorCode::Forbidden;
+    pub const UNAUTHORIZED: ErrorCode = ErrorCode::Unauthorized;
+    pub const TOO_MANY_REQUESTS: ErrorCode = ErrorCode::TooManyRequests;
     pub const METHOD_NOT_ALLOWED: ErrorCode = ErrorCode::MethodNotAllowed;
     pub const MISDIRECTED: ErrorCode = ErrorCode::MisdirectedRequest;
     pub const VALIDATION: ErrorCode = ErrorCode::ValidationError;

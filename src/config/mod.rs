@@ -3,7 +3,10 @@
 //! declares both for clap), or a test's map. README's "Configuration" table
 //! lists the same variables with the same defaults.
 
+pub mod auth;
 pub mod settings;
+
+pub use auth::AuthConfig;
 
 use crate::domain::{CefrLevel, Language};
 use std::net::SocketAddr;
@@ -132,6 +135,8 @@ pub struct Config {
     pub connections: ConnectionLimits,
     pub site_root: String,
     pub stt: SttConfig,
+    /// Accounts (`BABBLR_AUTH`) and who may sign up.
+    pub auth: AuthConfig,
 }
 
 /// What one client may hold of the listener.
@@ -278,7 +283,9 @@ impl Config {
             })?,
         };
 
+        let auth = auth::from_lookup(&var, addr)?;
         Ok(Config {
+            auth,
             addr,
             database_url: var("DATABASE_URL").unwrap_or_else(|| "sqlite://babblr.db".into()),
             db_max_connections: number("BABBLR_DB_MAX_CONNECTIONS", 8)? as u32,

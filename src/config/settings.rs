@@ -127,6 +127,18 @@ pub struct Settings {
         default_value = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main"
     )]
     pub model_hub_url: Option<String>,
+    /// `on`: accounts, each learner sees only their own data; `off`: one local learner, no sign-in [default: off on a loopback address; must be set on any other].
+    #[arg(long, env = "BABBLR_AUTH")]
+    pub auth: Option<String>,
+    /// With accounts, who may sign up: `invite` (an admin's invitation link) or `open` (anyone). The first account is always allowed and is the admin.
+    #[arg(long, env = "BABBLR_SIGNUP", default_value = "invite")]
+    pub signup: Option<String>,
+    /// Bearer token that may read /metrics without an admin's session (for Prometheus).
+    #[arg(long, env = "BABBLR_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Mark the session cookie Secure: set to 1 when learners reach the server over HTTPS.
+    #[arg(long, env = "BABBLR_SECURE_COOKIES", default_value = "0")]
+    pub secure_cookies: Option<String>,
     /// Where the built site (WASM, CSS, static files) is.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: Option<String>,

@@ -53,18 +53,20 @@ impl Counts {
 /// Adds `counts` to the day of `at`.
 pub async fn bump(
     tx: &mut Transaction<'_, Any>,
+    learner: i64,
     language: Language,
     at: i64,
     counts: Counts,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO activity_days (language, day, messages, reviews, reviews_passed, lessons) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (language, day) DO UPDATE SET \
+        "INSERT INTO activity_days (user_id, language, day, messages, reviews, reviews_passed, lessons) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, language, day) DO UPDATE SET \
          messages = activity_days.messages + excluded.messages, \
          reviews = activity_days.reviews + excluded.reviews, \
          reviews_passed = activity_days.reviews_passed + excluded.reviews_passed, \
          lessons = activity_days.lessons + excluded.lessons",
     )
+    .bind(learner)
     .bind(language.id())
     .bind(day_of(at))
     .bind(counts.messages)

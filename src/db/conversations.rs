@@ -12,6 +12,7 @@ impl Db {
     /// Stores a new conversation.
     pub async fn create_conversation(
         &self,
+        learner: i64,
         language: Language,
         level: CefrLevel,
         topic_id: &str,
@@ -20,9 +21,10 @@ impl Db {
         let row = perf_timed!(
             "db.create_conversation",
             sqlx::query(
-                "INSERT INTO conversations (language, difficulty_level, topic_id, created_at) \
-                 VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO conversations (user_id, language, difficulty_level, topic_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
+            .bind(learner)
             .bind(language.id())
             .bind(level.id())
             .bind(topic_id)
@@ -42,46 +44,55 @@ impl Db {
         })
     }
 
-    /// All conversations, most recently active first.
-    pub async fn list_conversations(&self) -> Result<Vec<Conversation>> {
+    /// A learner's conversations, most recently active first.
+    pub async fn list_conversations(&self, learner: i64) -> Result<Vec<Conversation>> {
         let sql = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
-             LEFT JOIN messages m ON m.conversation_id = c.id \
+             LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.user_id = $1 \
              GROUP BY c.id, c.language, c.difficulty_level, c.topic_id, c.created_at \
              ORDER BY updated_at DESC, c.id DESC"
         );
         let rows = perf_timed!(
             "db.list_conversations",
-            sqlx::query(&sql).fetch_all(&self.pool)
+            sqlx::query(&sql).bind(learner).fetch_all(&self.pool)
         )
         .await?;
         rows.iter().map(conversation_from_row).collect()
     }
 
-    /// One conversation, if it exists.
-    pub async fn conversation(&self, id: i64) -> Result<Option<Conversation>> {
+    /// One of a learner's conversations, if it exists and is theirs.
+    pub async fn conversation(&self, learner: i64, id: i64) -> Result<Option<Conversation>> {
         let sql = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
-             LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.id = $1 \
+             LEFT JOIN messages m ON m.conversation_id = c.id WHERE c.id = $1 AND c.user_id = $2 \
              GROUP BY c.id, c.language, c.difficulty_level, c.topic_id, c.created_at"
         );
         let row = perf_timed!(
             "db.get_conversation",
-            sqlx::query(&sql).bind(id).fetch_optional(&self.pool)
+            sqlx::query(&sql)
+                .bind(id)
+                .bind(learner)
+                .fetch_optional(&self.pool)
         )
         .await?;
         row.as_ref().map(conversation_from_row).transpose()
     }
 
-    /// Deletes a conversation and its messages; false when there was none.
-    pub async fn delete_conversation(&self, id: i64) -> Result<bool> {
+    /// Deletes a learner's conversation and its messages; false when they
+    /// have none by that id.
+    pub async fn delete_conversation(&self, learner: i64, id: i64) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM messages WHERE conversation_id = $1")
+        sqlx::query(
+            "DELETE FROM messages WHERE conversation_id = \
+             (SELECT id FROM conversations WHERE id = $1 AND user_id = $2)",
+        )
+        .bind(id)
+        .bind(learner)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query("DELETE FROM conversations WHERE id = $1 AND user_id = $2")
             .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let done = sqlx::query("DELETE FROM conversations WHERE id = $1")
-            .bind(id)
+            .bind(learner)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

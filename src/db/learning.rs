@@ -24,6 +24,7 @@ impl Db {
     /// Records a finished lesson.
     pub async fn complete_lesson(
         &self,
+        learner: i64,
         language: Language,
         lesson_kind: &str,
         lesson_id: &str,
@@ -33,9 +34,11 @@ impl Db {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO lesson_completions (language, lesson_kind, lesson_id, score, total, completed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO lesson_completions \
+             (user_id, language, lesson_kind, lesson_id, score, total, completed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
+        .bind(learner)
         .bind(language.id())
         .bind(lesson_kind)
         .bind(lesson_id)
@@ -44,17 +47,22 @@ impl Db {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        activity::bump(&mut tx, language, now, Counts::lesson()).await?;
+        activity::bump(&mut tx, learner, language, now, Counts::lesson()).await?;
         perf_timed!("db.complete_lesson", tx.commit()).await?;
         Ok(row.try_get("id")?)
     }
 
     /// When each lesson of `language` was last completed.
-    pub async fn lesson_completions(&self, language: Language) -> Result<HashMap<String, i64>> {
+    pub async fn lesson_completions(
+        &self,
+        learner: i64,
+        language: Language,
+    ) -> Result<HashMap<String, i64>> {
         let rows = sqlx::query(
             "SELECT lesson_id, MAX(completed_at) AS at FROM lesson_completions \
-             WHERE language = $1 GROUP BY lesson_id",
+             WHERE user_id = $1 AND language = $2 GROUP BY lesson_id",
         )
+        .bind(learner)
         .bind(language.id())
         .fetch_all(&self.pool)
         .await?;
@@ -66,6 +74,7 @@ impl Db {
     /// Records an answer to a grammar exercise.
     pub async fn record_answer(
         &self,
+        learner: i64,
         language: Language,
         exercise_id: &str,
         answer: &str,
@@ -74,9 +83,11 @@ impl Db {
         perf_timed!(
             "db.record_answer",
             sqlx::query(
-                "INSERT INTO exercise_answers (language, exercise_id, answer, correct, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO exercise_answers \
+                 (user_id, language, exercise_id, answer, correct, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
+            .bind(learner)
             .bind(language.id())
             .bind(exercise_id)
             .bind(answer)
@@ -92,6 +103,7 @@ impl Db {
     /// one transaction.
     pub async fn save_placement(
         &self,
+        learner: i64,
         language: Language,
         level: CefrLevel,
         correct: u32,
@@ -104,9 +116,11 @@ impl Db {
             serde_json::to_string(by_level).map_err(|e| Error::Internal(e.to_string()))?;
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
-            "INSERT INTO placement_attempts (language, level, score, total, by_level, answers, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO placement_attempts \
+             (user_id, language, level, score, total, by_level, answers, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
+        .bind(learner)
         .bind(language.id())
         .bind(level.id())
         .bind(i64::from(correct))
@@ -116,7 +130,7 @@ impl Db {
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        upsert_level(&mut tx, language, level, "placement", now).await?;
+        upsert_level(&mut tx, learner, language, level, "placement", now).await?;
         perf_timed!("db.save_placement", tx.commit()).await?;
         Ok(AssessmentResult {
             attempt_id: row.try_get("id")?,
@@ -130,11 +144,16 @@ impl Db {
     }
 
     /// Placement attempts of `language`, oldest first (the last 50).
-    pub async fn placements(&self, language: Language) -> Result<Vec<AssessmentResult>> {
+    pub async fn placements(
+        &self,
+        learner: i64,
+        language: Language,
+    ) -> Result<Vec<AssessmentResult>> {
         let rows = sqlx::query(
             "SELECT id, level, score, total, by_level, created_at FROM placement_attempts \
-             WHERE language = $1 ORDER BY created_at DESC, id DESC LIMIT 50",
+             WHERE user_id = $1 AND language = $2 ORDER BY created_at DESC, id DESC LIMIT 50",
         )
+        .bind(learner)
         .bind(language.id())
         .fetch_all(&self.pool)
         .await?;
@@ -147,12 +166,14 @@ impl Db {
     }
 
     /// The learner's level in `language`.
-    pub async fn user_level(&self, language: Language) -> Result<UserLevel> {
-        let row =
-            sqlx::query("SELECT level, source, updated_at FROM user_levels WHERE language = $1")
-                .bind(language.id())
-                .fetch_optional(&self.pool)
-                .await?;
+    pub async fn user_level(&self, learner: i64, language: Language) -> Result<UserLevel> {
+        let row = sqlx::query(
+            "SELECT level, source, updated_at FROM user_levels WHERE user_id = $1 AND language = $2",
+        )
+        .bind(learner)
+        .bind(language.id())
+        .fetch_optional(&self.pool)
+        .await?;
         match row {
             None => Ok(UserLevel {
                 language,
@@ -173,10 +194,15 @@ impl Db {
     }
 
     /// Sets the learner's level by hand.
-    pub async fn set_user_level(&self, language: Language, level: CefrLevel) -> Result<UserLevel> {
+    pub async fn set_user_level(
+        &self,
+        learner: i64,
+        language: Language,
+        level: CefrLevel,
+    ) -> Result<UserLevel> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        upsert_level(&mut tx, language, level, "manual", now).await?;
+        upsert_level(&mut tx, learner, language, level, "manual", now).await?;
         tx.commit().await?;
         Ok(UserLevel {
             language,
@@ -187,10 +213,13 @@ impl Db {
     }
 
     /// Every level set, for the home page's preselection.
-    pub async fn user_levels(&self) -> Result<Vec<UserLevel>> {
-        let rows = sqlx::query("SELECT language, level, source, updated_at FROM user_levels")
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn user_levels(&self, learner: i64) -> Result<Vec<UserLevel>> {
+        let rows = sqlx::query(
+            "SELECT language, level, source, updated_at FROM user_levels WHERE user_id = $1",
+        )
+        .bind(learner)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let language: String = r.try_get("language")?;
@@ -207,13 +236,14 @@ impl Db {
 
     /// Every day with activity in `language`, newest first. One row per day
     /// used, so this stays small however many reviews there are.
-    pub async fn activity_days(&self, language: Language) -> Result<Vec<DayActivity>> {
+    pub async fn activity_days(&self, learner: i64, language: Language) -> Result<Vec<DayActivity>> {
         let rows = perf_timed!(
             "db.activity_days",
             sqlx::query(
                 "SELECT day, messages, reviews, reviews_passed, lessons FROM activity_days \
-                 WHERE language = $1 ORDER BY day DESC",
+                 WHERE user_id = $1 AND language = $2 ORDER BY day DESC",
             )
+            .bind(learner)
             .bind(language.id())
             .fetch_all(&self.pool)
         )
@@ -232,16 +262,22 @@ impl Db {
     }
 
     /// Cards in the deck, learned (reviewed at least once) and due at `now`.
-    pub async fn deck_counts(&self, language: Language, now: i64) -> Result<DeckCounts> {
+    pub async fn deck_counts(
+        &self,
+        learner: i64,
+        language: Language,
+        now: i64,
+    ) -> Result<DeckCounts> {
         let row = perf_timed!(
             "db.deck_counts",
             sqlx::query(
                 "SELECT COUNT(*) AS total, \
                  COALESCE(SUM(CASE WHEN reps > 0 THEN 1 ELSE 0 END), 0) AS learned, \
                  COALESCE(SUM(CASE WHEN due_at <= $1 THEN 1 ELSE 0 END), 0) AS due \
-                 FROM review_cards WHERE language = $2",
+                 FROM review_cards WHERE user_id = $2 AND language = $3",
             )
             .bind(now)
+            .bind(learner)
             .bind(language.id())
             .fetch_one(&self.pool)
         )
@@ -254,14 +290,20 @@ impl Db {
     }
 
     /// Mistake cards per UTC day and correction type: (day, kind, count).
-    pub async fn mistakes_by_day(&self, language: Language) -> Result<Vec<(i64, String, i64)>> {
+    pub async fn mistakes_by_day(
+        &self,
+        learner: i64,
+        language: Language,
+    ) -> Result<Vec<(i64, String, i64)>> {
         let rows = perf_timed!(
             "db.mistakes_by_day",
             sqlx::query(
                 "SELECT created_at / 86400000 AS day, COALESCE(correction_kind, 'other') AS kind, \
-                 COUNT(*) AS n FROM review_cards WHERE language = $1 AND kind = 'mistake' \
+                 COUNT(*) AS n FROM review_cards \
+                 WHERE user_id = $1 AND language = $2 AND kind = 'mistake' \
                  GROUP BY created_at / 86400000, COALESCE(correction_kind, 'other')",
             )
+            .bind(learner)
             .bind(language.id())
             .fetch_all(&self.pool)
         )
@@ -272,10 +314,12 @@ impl Db {
     }
 
     /// Distinct lessons of `language` completed at least once.
-    pub async fn lessons_completed(&self, language: Language) -> Result<i64> {
+    pub async fn lessons_completed(&self, learner: i64, language: Language) -> Result<i64> {
         let row = sqlx::query(
-            "SELECT COUNT(DISTINCT lesson_id) AS n FROM lesson_completions WHERE language = $1",
+            "SELECT COUNT(DISTINCT lesson_id) AS n FROM lesson_completions \
+             WHERE user_id = $1 AND language = $2",
         )
+        .bind(learner)
         .bind(language.id())
         .fetch_one(&self.pool)
         .await?;
@@ -285,16 +329,18 @@ impl Db {
 
 async fn upsert_level(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    learner: i64,
     language: Language,
     level: CefrLevel,
     source: &str,
     now: i64,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO user_levels (language, level, source, updated_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (language) DO UPDATE SET level = excluded.level, source = excluded.source, \
+        "INSERT INTO user_levels (user_id, language, level, source, updated_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, language) DO UPDATE SET level = excluded.level, source = excluded.source, \
          updated_at = excluded.updated_at",
     )
+    .bind(learner)
     .bind(language.id())
     .bind(level.id())
     .bind(source)

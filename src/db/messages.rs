@@ -38,7 +38,7 @@ impl Db {
             Some(language) => {
                 let mut tx = self.pool.begin().await?;
                 let row = insert().fetch_one(&mut *tx).await.map_err(not_found)?;
-                activity::bump(&mut tx, language, now, Counts::message()).await?;
+                activity::bump(&mut tx, m.learner, language, now, Counts::message()).await?;
                 tx.commit().await?;
                 row
             }
@@ -117,6 +117,7 @@ impl Db {
     /// with the explanation), in one transaction.
     pub async fn set_corrections(
         &self,
+        learner: i64,
         message_id: i64,
         language: Language,
         corrected_text: &str,
@@ -145,16 +146,20 @@ impl Db {
             .bind(message_id)
             .execute(&mut *tx)
             .await?;
-        insert_cards(&mut tx, &cards).await?;
+        insert_cards(&mut tx, learner, &cards).await?;
         perf_timed!("db.save_corrections", tx.commit()).await?;
         Ok(())
     }
 
-    /// One message, if it exists.
-    pub async fn message(&self, id: i64) -> Result<Option<Message>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1");
+    /// One message, if it exists in one of the learner's conversations.
+    pub async fn message(&self, learner: i64, id: i64) -> Result<Option<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1 AND conversation_id IN \
+             (SELECT id FROM conversations WHERE user_id = $2)"
+        );
         let row = sqlx::query(&sql)
             .bind(id)
+            .bind(learner)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(message_from_row).transpose()

@@ -1,7 +1,9 @@
 //! The database: SQLite by default, PostgreSQL when `DATABASE_URL` says so.
 //! Queries live next to what they store: `conversations`, `messages`,
 //! [`review`] (the deck and its log), `learning` (lessons, placement, levels,
-//! progress) and [`activity`] (per-day counts).
+//! progress), [`activity`] (per-day counts), [`users`] (accounts, export,
+//! deletion) and [`sessions`] (sign-in sessions). Every learner's row carries
+//! its `user_id`; each query here takes the learner and filters by it.
 //!
 //! One set of queries serves both through sqlx's `Any` driver: `$N`
 //! placeholders (each used once, in order), integer ids, and times as Unix
@@ -32,6 +34,8 @@ pub struct Db {
 /// A message about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
+    /// The learner whose conversation it is (checked by the caller).
+    pub learner: i64,
     pub conversation_id: i64,
     pub role: Role,
     pub content: &'a str,
@@ -53,6 +57,8 @@ mod conversations;
 mod learning;
 mod messages;
 pub mod review;
+pub mod sessions;
+pub mod users;
 
 pub use learning::DeckCounts;
 pub use review::{NewCard, StoredCard};

@@ -37,18 +37,19 @@ pub struct StoredCard {
 impl Db {
     /// Adds cards due now, skipping those already in the deck. Returns each
     /// card's id and whether it is new.
-    pub async fn add_cards(&self, cards: &[NewCard]) -> Result<Vec<(i64, bool)>> {
+    pub async fn add_cards(&self, learner: i64, cards: &[NewCard]) -> Result<Vec<(i64, bool)>> {
         let mut tx = self.pool.begin().await?;
-        let out = insert_cards(&mut tx, cards).await?;
+        let out = insert_cards(&mut tx, learner, cards).await?;
         perf_timed!("db.add_cards", tx.commit()).await?;
         Ok(out)
     }
 
-    /// A card by id.
-    pub async fn card(&self, id: i64) -> Result<Option<StoredCard>> {
-        let sql = format!("SELECT {CARD_COLUMNS} FROM review_cards WHERE id = $1");
+    /// One of the learner's cards by id.
+    pub async fn card(&self, learner: i64, id: i64) -> Result<Option<StoredCard>> {
+        let sql = format!("SELECT {CARD_COLUMNS} FROM review_cards WHERE id = $1 AND user_id = $2");
         let row = sqlx::query(&sql)
             .bind(id)
+            .bind(learner)
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(stored_card_from_row).transpose()
@@ -59,17 +60,19 @@ impl Db {
     /// same rows, read from `idx_cards_due`).
     pub async fn due_cards(
         &self,
+        learner: i64,
         language: Language,
         now: i64,
         limit: i64,
     ) -> Result<(i64, Vec<ReviewCard>)> {
         let sql = format!(
             "SELECT {CARD_COLUMNS}, COUNT(*) OVER () AS due_count FROM review_cards \
-             WHERE language = $1 AND due_at <= $2 ORDER BY due_at, id LIMIT $3"
+             WHERE user_id = $1 AND language = $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4"
         );
         let rows = perf_timed!(
             "db.due_cards",
             sqlx::query(&sql)
+                .bind(learner)
                 .bind(language.id())
                 .bind(now)
                 .bind(limit)
@@ -88,10 +91,12 @@ impl Db {
     }
 
     /// Cards due at `now`, per language.
-    pub async fn due_counts(&self, now: i64) -> Result<Vec<(Language, i64)>> {
+    pub async fn due_counts(&self, learner: i64, now: i64) -> Result<Vec<(Language, i64)>> {
         let rows = sqlx::query(
-            "SELECT language, COUNT(*) AS n FROM review_cards WHERE due_at <= $1 GROUP BY language",
+            "SELECT language, COUNT(*) AS n FROM review_cards \
+             WHERE user_id = $1 AND due_at <= $2 GROUP BY language",
         )
+        .bind(learner)
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
@@ -109,6 +114,7 @@ impl Db {
     /// first, and then nothing is written.
     pub async fn record_review(
         &self,
+        learner: i64,
         card: &StoredCard,
         rating: Rating,
         next: &Next,
@@ -118,7 +124,8 @@ impl Db {
         let mut tx = self.pool.begin().await?;
         let updated = sqlx::query(
             "UPDATE review_cards SET stability = $1, difficulty = $2, reps = reps + 1, \
-             lapses = lapses + $3, due_at = $4, last_review_at = $5 WHERE id = $6 AND reps = $7",
+             lapses = lapses + $3, due_at = $4, last_review_at = $5 \
+             WHERE id = $6 AND reps = $7 AND user_id = $8",
         )
         .bind(next.memory.stability)
         .bind(next.memory.difficulty)
@@ -127,15 +134,18 @@ impl Db {
         .bind(now)
         .bind(c.id)
         .bind(c.reps)
+        .bind(learner)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             return Ok(false);
         }
         sqlx::query(
-            "INSERT INTO review_log (card_id, language, rep, rating, reviewed_at, elapsed_days, \
-             interval_days, stability, difficulty) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO review_log (user_id, card_id, language, rep, rating, reviewed_at, \
+             elapsed_days, interval_days, stability, difficulty) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
+        .bind(learner)
         .bind(c.id)
         .bind(c.language.id())
         .bind(c.reps)
@@ -148,46 +158,29 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let passed = i64::from(rating != Rating::Again);
-        activity::bump(&mut tx, c.language, now, activity::Counts::review(passed)).await?;
+        activity::bump(&mut tx, learner, c.language, now, activity::Counts::review(passed)).await?;
         perf_timed!("db.record_review", tx.commit()).await?;
         Ok(true)
-    }
-
-    /// The review log of one card, oldest first: (rep, rating number, reviewed_at).
-    pub async fn review_log(&self, card_id: i64) -> Result<Vec<(i64, i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT rep, rating, reviewed_at FROM review_log WHERE card_id = $1 ORDER BY rep",
-        )
-        .bind(card_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("rep")?,
-                    r.try_get("rating")?,
-                    r.try_get("reviewed_at")?,
-                ))
-            })
-            .collect()
     }
 }
 
 /// Inserts cards due now inside `tx`, skipping those already in the deck
-/// (same language, kind and source): each card's id and whether it is new.
+/// (same learner, language, kind and source): each card's id and whether it is new.
 pub(super) async fn insert_cards(
     tx: &mut Transaction<'_, Any>,
+    learner: i64,
     cards: &[NewCard],
 ) -> Result<Vec<(i64, bool)>> {
     let now = now_ms();
     let mut out = Vec::with_capacity(cards.len());
     for c in cards {
         let inserted = sqlx::query(
-            "INSERT INTO review_cards (language, kind, source_key, front, back, note, \
+            "INSERT INTO review_cards (user_id, language, kind, source_key, front, back, note, \
              correction_kind, message_id, due_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
              ON CONFLICT DO NOTHING RETURNING id",
         )
+        .bind(learner)
         .bind(c.language.id())
         .bind(c.kind.id())
         .bind(&c.source_key)
@@ -204,8 +197,10 @@ pub(super) async fn insert_cards(
             Some(row) => (row.try_get("id")?, true),
             None => {
                 let row = sqlx::query(
-                    "SELECT id FROM review_cards WHERE language = $1 AND kind = $2 AND source_key = $3",
+                    "SELECT id FROM review_cards \
+                     WHERE user_id = $1 AND language = $2 AND kind = $3 AND source_key = $4",
                 )
+                .bind(learner)
                 .bind(c.language.id())
                 .bind(c.kind.id())
                 .bind(&c.source_key)

@@ -115,6 +115,7 @@ impl Engine {
             self.inner
                 .db
                 .insert_message(NewMessage {
+                    learner: self.me()?,
                     conversation_id,
                     role: Role::User,
                     content: text,
@@ -159,12 +160,19 @@ impl Engine {
         .await;
         match result {
             Ok(found) => {
-                if let Err(e) = self
-                    .inner
-                    .db
-                    .set_corrections(message.id, conversation.language, &found.0, &found.1)
-                    .await
-                {
+                let saved = async {
+                    self.inner
+                        .db
+                        .set_corrections(
+                            self.me()?,
+                            message.id,
+                            conversation.language,
+                            &found.0,
+                            &found.1,
+                        )
+                        .await
+                };
+                if let Err(e) = saved.await {
                     tracing::warn!(error = %e, "could not store corrections");
                 }
                 found
@@ -203,6 +211,7 @@ impl Engine {
         perf_timed!(
             "chat.save_assistant_message",
             self.inner.db.insert_message(NewMessage {
+                learner: self.me()?,
                 conversation_id,
                 role: Role::Assistant,
                 content: &text,

@@ -33,20 +33,21 @@ impl Engine {
     ) -> Result<Conversation> {
         self.inner
             .db
-            .create_conversation(language, level, &topic.id)
+            .create_conversation(self.me()?, language, level, &topic.id)
             .await
     }
 
-    /// Every conversation, most recently active first.
+    /// The learner's conversations, most recently active first.
     pub async fn list_conversations(&self) -> Result<Vec<Conversation>> {
-        self.inner.db.list_conversations().await
+        self.inner.db.list_conversations(self.me()?).await
     }
 
-    /// A conversation, or a 404.
+    /// One of the learner's conversations, or a 404 (another learner's too:
+    /// whether it exists is not theirs to know).
     pub async fn conversation(&self, id: i64) -> Result<Conversation> {
         self.inner
             .db
-            .conversation(id)
+            .conversation(self.me()?, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("conversation {id} does not exist")))
     }
@@ -69,7 +70,7 @@ impl Engine {
 
     /// Deletes a conversation and its messages, or a 404.
     pub async fn delete_conversation(&self, id: i64) -> Result<()> {
-        if self.inner.db.delete_conversation(id).await? {
+        if self.inner.db.delete_conversation(self.me()?, id).await? {
             Ok(())
         } else {
             Err(Error::NotFound(format!("conversation {id} does not exist")))

@@ -43,7 +43,7 @@ impl Engine {
         language: Language,
         lessons: impl Iterator<Item = (&'a String, CefrLevel, &'a String, usize)>,
     ) -> Result<Vec<LessonSummary>> {
-        let done = self.inner.db.lesson_completions(language).await?;
+        let done = self.inner.db.lesson_completions(self.me()?, language).await?;
         Ok(lessons
             .map(|(id, level, title, size)| LessonSummary {
                 id: id.clone(),
@@ -94,6 +94,7 @@ impl Engine {
     /// Grades an answer (span `lesson.grade`) and keeps it; a wrong one puts
     /// the exercise in the review deck.
     pub async fn submit_exercise(&self, exercise_id: &str, answer: &str) -> Result<ExerciseResult> {
+        let me = self.me()?;
         let (language, _, exercise) = content::exercise(exercise_id).ok_or_else(|| {
             Error::NotFound(format!("grammar exercise '{exercise_id}' does not exist"))
         })?;
@@ -112,11 +113,11 @@ impl Engine {
         };
         self.inner
             .db
-            .record_answer(language, exercise_id, answer.trim(), result.correct)
+            .record_answer(me, language, exercise_id, answer.trim(), result.correct)
             .await?;
         if !result.correct {
             let card = exercise_card(language, exercise);
-            let ids = self.inner.db.add_cards(&[card]).await?;
+            let ids = self.inner.db.add_cards(me, &[card]).await?;
             result.card_id = ids.first().map(|(id, _)| *id);
         }
         Ok(result)
@@ -131,6 +132,7 @@ impl Engine {
         ratings: &BTreeMap<String, Rating>,
         quiz_correct: u32,
     ) -> Result<i64> {
+        let me = self.me()?;
         let (language, lesson) = content::vocab_lesson(id)
             .ok_or_else(|| Error::NotFound(format!("vocabulary lesson '{id}' does not exist")))?;
         if let Some(word) = ratings
@@ -154,7 +156,7 @@ impl Engine {
             .iter()
             .map(|i| vocab_card(language, lesson, i))
             .collect();
-        let ids = self.inner.db.add_cards(&cards).await?;
+        let ids = self.inner.db.add_cards(me, &cards).await?;
         for ((card_id, new), item) in ids.iter().zip(&lesson.items) {
             if *new {
                 let rating = ratings.get(&item.word).copied().unwrap_or(Rating::Good);
@@ -164,6 +166,7 @@ impl Engine {
         self.inner
             .db
             .complete_lesson(
+                me,
                 language,
                 "vocabulary",
                 id,
@@ -175,6 +178,7 @@ impl Engine {
 
     /// Records a finished grammar lesson with its score.
     pub async fn complete_grammar_lesson(&self, id: &str, correct: u32) -> Result<i64> {
+        let me = self.me()?;
         let (language, lesson) = content::grammar_lesson(id)
             .ok_or_else(|| Error::NotFound(format!("grammar lesson '{id}' does not exist")))?;
         let total = lesson.exercises.len() as u32;
@@ -187,6 +191,7 @@ impl Engine {
         self.inner
             .db
             .complete_lesson(
+                me,
                 language,
                 "grammar",
                 id,

@@ -2,6 +2,7 @@
 //! the thin JSON routes alike, so each has one implementation. One file per
 //! use case, as mini-redis keeps one command per file:
 //!
+//! - [`accounts`]: sign up, sign in, passwords, export, deletion, admin.
 //! - [`conversations`]: create, list, open, delete.
 //! - [`chat`]: the opening, a chat turn, the streamed turn.
 //! - [`translate`]: tutor messages in the learner's language.
@@ -10,8 +11,12 @@
 //! - `speech`: transcription (feature `stt`).
 //!
 //! Methods take typed values; [`input`] parses a request's fields into them
-//! at the edge, once.
+//! at the edge, once. Each request's engine carries the learner it acts for
+//! ([`Engine::as_learner`]); every use case that touches a learner's rows
+//! asks [`Engine::me`], so an engine without one answers 401 and another
+//! learner's id is a 404.
 
+pub mod accounts;
 mod chat;
 pub mod conversations;
 pub mod input;
@@ -28,6 +33,7 @@ pub use conversations::Expect;
 pub use input::Prefs;
 
 use crate::api::{ComponentHealth, Health, LearnerPrefs, TutorInfo};
+use crate::auth::{limits::AuthLimits, Learner};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Result;
@@ -51,6 +57,8 @@ pub const MAX_MESSAGE_CHARS: usize = 4000;
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// Who this request acts for; `None` until [`Engine::as_learner`].
+    learner: Option<Learner>,
 }
 
 struct Inner {
@@ -64,6 +72,8 @@ struct Inner {
     openings: KeyedLocks,
     /// One learner message stored per conversation at a time.
     saves: KeyedLocks,
+    /// Sign-in and sign-up attempts, per account and address.
+    limits: AuthLimits,
     /// The last `/health` answer and when it was checked.
     health: Mutex<Option<(Instant, Health)>>,
     health_refreshing: AtomicBool,
@@ -96,6 +106,7 @@ impl Engine {
                 perf,
                 openings: KeyedLocks::default(),
                 saves: KeyedLocks::default(),
+                limits: AuthLimits::default(),
                 health: Mutex::new(None),
                 health_refreshing: AtomicBool::new(false),
                 #[cfg(feature = "stt")]
@@ -103,7 +114,55 @@ impl Engine {
                 #[cfg(feature = "stt")]
                 speech_slots,
             }),
+            learner: None,
         })
+    }
+
+    /// This engine acting for `learner`: every use case reads and writes
+    /// that learner's rows only.
+    pub fn as_learner(&self, learner: Learner) -> Engine {
+        Engine {
+            inner: self.inner.clone(),
+            learner: Some(learner),
+        }
+    }
+
+    /// This engine acting for the learner the server's auth layer put in a
+    /// request's extensions; unscoped (every learner's use case a 401) when
+    /// there is none. Routes and server functions both call this.
+    pub fn for_request(&self, extensions: &http::Extensions) -> Engine {
+        match extensions.get::<Learner>() {
+            Some(l) => self.as_learner(*l),
+            None => self.clone(),
+        }
+    }
+
+    /// The learner this engine acts for.
+    pub fn learner(&self) -> Option<Learner> {
+        self.learner
+    }
+
+    /// The id of the learner this engine acts for, or 401.
+    pub fn me(&self) -> Result<i64> {
+        self.learner
+            .map(|l| l.id)
+            .ok_or_else(|| crate::Error::Unauthorized(crate::auth::NOT_SIGNED_IN.into()))
+    }
+
+    /// Succeeds for an admin; 401 with no learner, 403 for a learner.
+    pub fn require_admin(&self) -> Result<()> {
+        match self.learner {
+            Some(l) if l.admin => Ok(()),
+            Some(_) => Err(crate::Error::Forbidden(
+                "Only an admin can see this page.".into(),
+            )),
+            None => Err(crate::Error::Unauthorized(crate::auth::NOT_SIGNED_IN.into())),
+        }
+    }
+
+    /// Where sign-in sessions are stored (the app's database).
+    pub fn session_store(&self) -> crate::db::sessions::DbSessions {
+        crate::db::sessions::DbSessions::new(self.inner.db.clone())
     }
 
     /// The settings it runs with.

@@ -63,6 +63,7 @@ impl Engine {
         id: &str,
         answers: &BTreeMap<String, String>,
     ) -> Result<AssessmentResult> {
+        let me = self.me()?;
         let language = language_of(id)?;
         let questions = &content::course(language).placement.questions;
         let score = {
@@ -74,6 +75,7 @@ impl Engine {
         self.inner
             .db
             .save_placement(
+                me,
                 language,
                 score.level,
                 score.correct,
@@ -86,16 +88,19 @@ impl Engine {
 
     /// The learner's level in `language` (none until placed or set).
     pub async fn user_level(&self, language: Language) -> Result<UserLevel> {
-        self.inner.db.user_level(language).await
+        self.inner.db.user_level(self.me()?, language).await
     }
 
     /// Every level the learner has.
     pub async fn user_levels(&self) -> Result<Vec<UserLevel>> {
-        self.inner.db.user_levels().await
+        self.inner.db.user_levels(self.me()?).await
     }
 
     /// Sets the learner's level in `language` by hand.
     pub async fn set_user_level(&self, language: Language, level: CefrLevel) -> Result<UserLevel> {
-        self.inner.db.set_user_level(language, level).await
+        self.inner
+            .db
+            .set_user_level(self.me()?, language, level)
+            .await
     }
 }

@@ -22,15 +22,15 @@ impl Engine {
     }
 
     async fn progress_summary_inner(&self, language: Language) -> Result<ProgressSummary> {
-        let db = &self.inner.db;
+        let (db, me) = (&self.inner.db, self.me()?);
         let now = now_ms();
         let (level, days, deck, mistakes, lessons, placements) = tokio::try_join!(
-            db.user_level(language),
-            db.activity_days(language),
-            db.deck_counts(language, now),
-            db.mistakes_by_day(language),
-            db.lessons_completed(language),
-            db.placements(language),
+            db.user_level(me, language),
+            db.activity_days(me, language),
+            db.deck_counts(me, language, now),
+            db.mistakes_by_day(me, language),
+            db.lessons_completed(me, language),
+            db.placements(me, language),
         )?;
         let today = day_of(now);
         let recent = |n: i64| days.iter().filter(move |d| d.day > today - n);

@@ -18,7 +18,11 @@ impl Engine {
         if !(1..=MAX_DUE_LIST).contains(&limit) {
             return Err(Error::invalid("limit", format!("must be 1–{MAX_DUE_LIST}")));
         }
-        let (due_count, cards) = self.inner.db.due_cards(language, now_ms(), limit).await?;
+        let (due_count, cards) = self
+            .inner
+            .db
+            .due_cards(self.me()?, language, now_ms(), limit)
+            .await?;
         Ok(DueCards {
             language,
             due_count,
@@ -28,7 +32,7 @@ impl Engine {
 
     /// Cards due now in every language that has any.
     pub async fn due_counts(&self) -> Result<Vec<(Language, i64)>> {
-        self.inner.db.due_counts(now_ms()).await
+        self.inner.db.due_counts(self.me()?, now_ms()).await
     }
 
     /// Rates a due card and schedules its next review. A card not yet due is
@@ -36,10 +40,11 @@ impl Engine {
     /// ratings of one card at once: one wins, the other is a 409, and the
     /// log holds one row.
     pub async fn rate_card(&self, id: i64, rating: Rating, early: bool) -> Result<ReviewResult> {
+        let me = self.me()?;
         let stored = self
             .inner
             .db
-            .card(id)
+            .card(me, id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("card {id} does not exist")))?;
         let now = now_ms();
@@ -56,7 +61,7 @@ impl Engine {
         if !self
             .inner
             .db
-            .record_review(&stored, rating, &next, now)
+            .record_review(me, &stored, rating, &next, now)
             .await?
         {
             return Err(Error::Conflict(format!(

@@ -67,6 +67,8 @@ impl Engine {
         mut language: Option<Language>,
         conversation_id: Option<i64>,
     ) -> Result<Transcription> {
+        // Transcription is a learner's work: nobody's is refused (401).
+        self.me()?;
         let conversation = match conversation_id {
             Some(id) => {
                 let c = self.conversation(id).await?;

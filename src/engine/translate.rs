@@ -12,7 +12,7 @@ impl Engine {
         let message = self
             .inner
             .db
-            .message(message_id)
+            .message(self.me()?, message_id)
             .await?
             .ok_or_else(|| Error::NotFound(format!("message {message_id} does not exist")))?;
         if let Some(t) = message.translation {

@@ -99,15 +99,23 @@ fn uuid_like() -> String {
     )
 }
 
-/// Installs the app's subscriber once, printing nothing (perf spans are still collected).
+/// Installs the app's subscriber once, printing nothing (perf spans are still
+/// collected) unless `BABBLR_TEST_LOG` names a filter (`BABBLR_TEST_LOG=warn`
+/// prints the server's warnings and errors to stderr while a test runs).
 pub fn init_tracing() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        let filter = tracing_subscriber_filter("off");
-        let _ = tracing::subscriber::set_global_default(babblr::perf::subscriber::build(
-            filter,
-            std::io::sink,
-        ));
+        let subscriber = match std::env::var("BABBLR_TEST_LOG") {
+            Ok(spec) => babblr::perf::subscriber::build(
+                tracing_subscriber_filter(&spec),
+                std::io::stderr as fn() -> std::io::Stderr,
+            ),
+            Err(_) => babblr::perf::subscriber::build(
+                tracing_subscriber_filter("off"),
+                std::io::sink as fn() -> std::io::Sink,
+            ),
+        };
+        let _ = tracing::subscriber::set_global_default(subscriber);
         let _ = babblr::perf::metrics::handle();
     });
 }

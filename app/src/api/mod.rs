@@ -4,6 +4,7 @@
 //!
 //! Every call from the browser goes through [`PerfClient`], which times it.
 
+pub mod account;
 pub mod learn;
 pub mod speech;
 
@@ -15,10 +16,16 @@ use babblr::api::{
 use leptos::prelude::*;
 use server_fn::codec::GetUrl;
 
+/// The engine acting for this request's learner (the server's auth layer
+/// found them; nobody's engine answers 401 to anything personal).
 #[cfg(feature = "ssr")]
 pub(crate) fn engine() -> Result<babblr::Engine, ApiError> {
-    use_context::<babblr::Engine>()
-        .ok_or_else(|| ApiError::new(babblr::api::codes::INTERNAL, "engine is not available"))
+    let engine = use_context::<babblr::Engine>()
+        .ok_or_else(|| ApiError::new(babblr::api::codes::INTERNAL, "engine is not available"))?;
+    Ok(match use_context::<http::request::Parts>() {
+        Some(parts) => engine.for_request(&parts.extensions),
+        None => engine,
+    })
 }
 
 /// Request fields, parsed once into the engine's typed values.
@@ -142,7 +149,9 @@ pub async fn translate_message(
 /// The server's record of recent requests and their spans (for /perf).
 #[server(prefix = "/api", endpoint = "perf/requests", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn perf_requests(limit: Option<usize>) -> Result<Vec<RequestRecord>, ApiError> {
-    Ok(engine()?.perf_store().recent(limit.unwrap_or(200)))
+    let engine = engine()?;
+    engine.require_admin()?;
+    Ok(engine.perf_store().recent(limit.unwrap_or(200)))
 }
 
 /// Which tutor answers (provider, model, demo or not), for the header.
@@ -154,6 +163,8 @@ pub async fn get_tutor_info() -> Result<TutorInfo, ApiError> {
 /// Per-span and per-route latency summaries of the server's recent requests.
 #[server(prefix = "/api", endpoint = "perf/summary", input = GetUrl, output = JsonOut, client = PerfClient)]
 pub async fn get_perf_summary() -> Result<PerfSummary, ApiError> {
-    let records = engine()?.perf_store().recent(usize::MAX);
+    let engine = engine()?;
+    engine.require_admin()?;
+    let records = engine.perf_store().recent(usize::MAX);
     Ok(PerfSummary::of(&records))
 }

@@ -1,5 +1,6 @@
 //! The app's pages.
 
+pub mod account;
 pub mod conversation;
 pub mod home;
 pub mod learn;
@@ -23,14 +24,17 @@ pub fn NotFound() -> impl IntoView {
     }
 }
 
-/// An error shown inline, with what the server said.
+/// An error shown inline, with what the server said (and, when the learner
+/// is not signed in, the way to sign in).
 #[component]
 pub fn ErrorNote(error: ApiError) -> impl IntoView {
+    let sign_in = error.message == babblr::api::NOT_SIGNED_IN;
     view! {
         <p class="error" role="alert">
             <strong>{error.error.as_str().replace('_', " ")}</strong>
             ": "
             {error.message}
+            {sign_in.then(|| view! { " " <a href="/signin">"Sign in"</a> })}
         </p>
     }
 }

@@ -3,17 +3,17 @@
 //! naming it (`{"answer": 3}` → `answer: must be a string`).
 
 use super::ApiJsonBody;
-use axum::extract::{Path, State};
+use crate::auth::Me;
+use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use babblr::api::ApiError;
 use babblr::engine::input;
-use babblr::Engine;
 use serde_json::Value;
 
 /// `GET /vocabulary/lessons/{id}`.
 pub async fn vocabulary_lesson(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(engine.vocabulary_lesson(&id)?).into_response())
@@ -21,7 +21,7 @@ pub async fn vocabulary_lesson(
 
 /// `GET /grammar/lessons/{id}`.
 pub async fn grammar_lesson(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(engine.grammar_lesson(&id)?).into_response())
@@ -29,7 +29,7 @@ pub async fn grammar_lesson(
 
 /// `POST /grammar/exercises/{id}/submit {answer}`.
 pub async fn submit_exercise(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
     ApiJsonBody(body): ApiJsonBody<Value>,
 ) -> Result<Response, ApiError> {
@@ -39,7 +39,7 @@ pub async fn submit_exercise(
 
 /// `POST /review/cards/{id}/rate {rating}`.
 pub async fn rate_card(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
     ApiJsonBody(body): ApiJsonBody<Value>,
 ) -> Result<Response, ApiError> {
@@ -50,7 +50,7 @@ pub async fn rate_card(
 
 /// `GET /assessments/{id}`.
 pub async fn assessment(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(engine.assessment(&id)?).into_response())
@@ -58,7 +58,7 @@ pub async fn assessment(
 
 /// `POST /assessments/{id}/attempts {answers: {question_id: choice}}`.
 pub async fn attempt_assessment(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(id): Path<String>,
     ApiJsonBody(body): ApiJsonBody<Value>,
 ) -> Result<Response, ApiError> {
@@ -69,7 +69,7 @@ pub async fn attempt_assessment(
 
 /// `GET /user-levels/{language}`.
 pub async fn user_level(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(language): Path<String>,
 ) -> Result<Response, ApiError> {
     let language = input::language("language", &language)?;
@@ -78,7 +78,7 @@ pub async fn user_level(
 
 /// `PUT /user-levels/{language} {level}`.
 pub async fn set_user_level(
-    State(engine): State<Engine>,
+    Me(engine): Me,
     Path(language): Path<String>,
     ApiJsonBody(body): ApiJsonBody<Value>,
 ) -> Result<Response, ApiError> {
