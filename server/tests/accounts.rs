@@ -55,6 +55,23 @@ impl<'a> Browser<'a> {
         body
     }
 
+    /// Uploads a (tiny, never decoded here) clip to `/stt/transcribe?{query}`.
+    async fn transcribe(&mut self, query: &str) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(vec![0u8; 64])
+            .file_name("clip.wav")
+            .mime_str("audio/wav")
+            .unwrap();
+        let mut req = self
+            .app
+            .http
+            .post(self.app.url(&format!("/stt/transcribe?{query}")))
+            .multipart(reqwest::multipart::Form::new().part("audio", part));
+        if let Some(c) = &self.cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.expect("request sent")
+    }
+
     async fn sign_up(&mut self, name: &str) -> Value {
         self.json(
             Method::POST,
@@ -265,6 +282,12 @@ async fn each_learner_sees_only_their_own_data_on_every_route() {
             }
         }
     }
+
+    // Speech too: nobody may transcribe, and another learner's conversation
+    // is as absent there as anywhere.
+    let query = format!("language=es&conversation_id={c}");
+    api_error(nobody.transcribe(&query).await, 401, "unauthorized").await;
+    api_error(bo.transcribe(&query).await, 404, "not_found").await;
 
     // Ana's data is untouched by all of that, and still hers.
     let after = ana.json(Method::GET, "/account/export", None).await;

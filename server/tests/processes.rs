@@ -190,6 +190,7 @@ async fn a_session_begun_on_one_process_is_known_to_the_other() {
     let out = http
         .post(format!("{}/auth/signout", b.base))
         .header("cookie", &cookie)
+        .header("content-type", "application/json")
         .send()
         .await
         .unwrap();
