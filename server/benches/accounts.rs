@@ -34,7 +34,10 @@ fn span_ms(res: &reqwest::Response, name: &str) -> Option<f64> {
 }
 
 async fn server(auth: &str, standin: std::net::SocketAddr, dir: &tempfile::TempDir) -> String {
-    let db = format!("sqlite://{}", dir.path().join(format!("{auth}.db")).display());
+    let db = format!(
+        "sqlite://{}",
+        dir.path().join(format!("{auth}.db")).display()
+    );
     let vars: HashMap<String, String> = [
         ("BABBLR_LLM_PROVIDER", "ollama".to_string()),
         ("BABBLR_LLM_URL", format!("http://{standin}")),
@@ -65,8 +68,8 @@ async fn chat_rate(base: &str, cookies: &[Option<String>]) -> f64 {
     let http = reqwest::Client::new();
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for cookie in cookies.iter().cloned() {
-        let (http, base) = (http.clone(), base.to_string());
+    for cookie in cookies {
+        let (http, base, cookie) = (http.clone(), base.to_string(), cookie.clone());
         tasks.push(tokio::spawn(async move {
             let with = |r: reqwest::RequestBuilder| match &cookie {
                 Some(c) => r.header("cookie", c),
@@ -151,7 +154,11 @@ async fn main() {
         "session lookup per request ({LOOKUPS})  p50 {:6.3} ms  p99 {:6.3} ms  {}",
         pct(&mut lookups, 0.5),
         p99,
-        if p99 < 0.5 { "(goal < 0.5 ms: met)" } else { "(goal < 0.5 ms: MISSED)" }
+        if p99 < 0.5 {
+            "(goal < 0.5 ms: met)"
+        } else {
+            "(goal < 0.5 ms: MISSED)"
+        }
     );
 
     let mut learners = Vec::new();
@@ -162,7 +169,12 @@ async fn main() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+        assert_eq!(
+            res.status(),
+            200,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
         learners.push(Some(cookie_of(&res)));
     }
     // Warm both, then measure off, on, off, on and keep each one's best.

@@ -55,7 +55,10 @@ pub fn router(engine: Engine) -> Router {
     let mut router = pages
         .merge(routes::api(engine.clone()))
         // Who is asking: inside the guard, so refused requests touch no session.
-        .layer(middleware::from_fn_with_state(engine.clone(), auth::learner))
+        .layer(middleware::from_fn_with_state(
+            engine.clone(),
+            auth::learner,
+        ))
         .layer(auth::session_layer(&engine))
         // Speech uploads have their own, larger limit.
         .layer(middleware::from_fn_with_state(

@@ -98,13 +98,14 @@ async fn serve_connection(
     // The peer's address, for the per-address sign-in limits.
     let peer = stream.peer_addr().ok();
     let (io, activity) = Watched::new(stream);
-    let service = hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
-        if let Some(peer) = peer {
-            req.extensions_mut()
-                .insert(axum::extract::ConnectInfo(peer));
-        }
-        app.clone().oneshot(req)
-    });
+    let service =
+        hyper::service::service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+            if let Some(peer) = peer {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+            }
+            app.clone().oneshot(req)
+        });
     let conn = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
     tokio::pin!(conn);
     let mut closing = false;

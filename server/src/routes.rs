@@ -50,24 +50,15 @@ pub(crate) fn parse_id(raw: &str) -> Result<i64, ApiError> {
     Ok(babblr::engine::input::id_text("conversation_id", raw)?)
 }
 
-async fn conversation(
-    Me(engine): Me,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn conversation(Me(engine): Me, Path(id): Path<String>) -> Result<Response, ApiError> {
     Ok(Json(engine.conversation(parse_id(&id)?).await?).into_response())
 }
 
-async fn messages(
-    Me(engine): Me,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn messages(Me(engine): Me, Path(id): Path<String>) -> Result<Response, ApiError> {
     Ok(Json(engine.messages(parse_id(&id)?).await?).into_response())
 }
 
-async fn delete_conversation(
-    Me(engine): Me,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+async fn delete_conversation(Me(engine): Me, Path(id): Path<String>) -> Result<Response, ApiError> {
     engine.delete_conversation(parse_id(&id)?).await?;
     Ok(http::StatusCode::NO_CONTENT.into_response())
 }
@@ -117,7 +108,8 @@ async fn metrics(Me(engine): Me, headers: http::HeaderMap) -> Result<Response, A
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let token_ok = matches!((token, bearer), (Some(t), Some(b)) if same(t.as_bytes(), b.trim().as_bytes()));
+    let token_ok =
+        matches!((token, bearer), (Some(t), Some(b)) if same(t.as_bytes(), b.trim().as_bytes()));
     if !token_ok {
         engine.require_admin()?;
     }

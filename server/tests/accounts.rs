@@ -126,56 +126,248 @@ fn routes() -> Vec<(Method, &'static str, Value, u16, Other)> {
     vec![
         // Content and the server's own state: anyone.
         (Method::GET, "/health", Value::Null, 200, Clean),
-        (Method::GET, "/topics?language=spanish", Value::Null, 200, Clean),
+        (
+            Method::GET,
+            "/topics?language=spanish",
+            Value::Null,
+            200,
+            Clean,
+        ),
         (Method::GET, "/api/tutor", Value::Null, 200, Clean),
-        (Method::GET, "/assessments?language=spanish", Value::Null, 200, Clean),
-        (Method::GET, "/assessments/placement-spanish", Value::Null, 200, Clean),
-        (Method::GET, "/api/assessment?id=placement-spanish", Value::Null, 200, Clean),
-        (Method::GET, "/vocabulary/lessons/es-a1-greetings", Value::Null, 200, Clean),
-        (Method::GET, "/api/vocabulary/lesson?id=es-a1-greetings", Value::Null, 200, Clean),
-        (Method::GET, "/grammar/lessons/es-gender-articles", Value::Null, 200, Clean),
-        (Method::GET, "/api/grammar/lesson?id=es-gender-articles", Value::Null, 200, Clean),
+        (
+            Method::GET,
+            "/assessments?language=spanish",
+            Value::Null,
+            200,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/assessments/placement-spanish",
+            Value::Null,
+            200,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/api/assessment?id=placement-spanish",
+            Value::Null,
+            200,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/vocabulary/lessons/es-a1-greetings",
+            Value::Null,
+            200,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/api/vocabulary/lesson?id=es-a1-greetings",
+            Value::Null,
+            200,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/grammar/lessons/es-gender-articles",
+            Value::Null,
+            200,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/api/grammar/lesson?id=es-gender-articles",
+            Value::Null,
+            200,
+            Clean,
+        ),
         (Method::GET, "/stt/cuda", Value::Null, 200, Clean),
         (Method::GET, "/stt/models", Value::Null, 200, Clean),
         (Method::GET, "/stt/languages", Value::Null, 200, Clean),
         (Method::GET, "/auth/me", Value::Null, 200, Clean),
         // A's things by id: another learner gets 404, as if they did not exist.
-        (Method::GET, "/conversations/{C}", Value::Null, 401, Status(404)),
-        (Method::GET, "/conversations/{C}/messages", Value::Null, 401, Status(404)),
-        (Method::GET, "/api/conversation?id={C}", Value::Null, 401, Status(404)),
-        (Method::POST, "/chat/initial-message", conv.clone(), 401, Status(404)),
+        (
+            Method::GET,
+            "/conversations/{C}",
+            Value::Null,
+            401,
+            Status(404),
+        ),
+        (
+            Method::GET,
+            "/conversations/{C}/messages",
+            Value::Null,
+            401,
+            Status(404),
+        ),
+        (
+            Method::GET,
+            "/api/conversation?id={C}",
+            Value::Null,
+            401,
+            Status(404),
+        ),
+        (
+            Method::POST,
+            "/chat/initial-message",
+            conv.clone(),
+            401,
+            Status(404),
+        ),
         (Method::POST, "/chat", conv.clone(), 401, Status(404)),
         (Method::POST, "/chat/stream", conv.clone(), 401, Status(404)),
-        (Method::POST, "/api/translate", json!({"message_id": "{M}"}), 401, Status(404)),
-        (Method::POST, "/review/cards/{K}/rate", json!({"rating": "good"}), 401, Status(404)),
-        (Method::POST, "/api/review/rate", json!({"card_id": "{K}", "rating": "good"}), 401, Status(404)),
-        (Method::DELETE, "/conversations/{C}", Value::Null, 401, Status(404)),
-        (Method::POST, "/api/conversation/delete", json!({"id": "{C}"}), 401, Status(404)),
+        (
+            Method::POST,
+            "/api/translate",
+            json!({"message_id": "{M}"}),
+            401,
+            Status(404),
+        ),
+        (
+            Method::POST,
+            "/review/cards/{K}/rate",
+            json!({"rating": "good"}),
+            401,
+            Status(404),
+        ),
+        (
+            Method::POST,
+            "/api/review/rate",
+            json!({"card_id": "{K}", "rating": "good"}),
+            401,
+            Status(404),
+        ),
+        (
+            Method::DELETE,
+            "/conversations/{C}",
+            Value::Null,
+            401,
+            Status(404),
+        ),
+        (
+            Method::POST,
+            "/api/conversation/delete",
+            json!({"id": "{C}"}),
+            401,
+            Status(404),
+        ),
         // Lists and one's own writes: another learner sees only their own.
         (Method::GET, "/conversations", Value::Null, 401, Clean),
-        (Method::GET, "/review/due?language=spanish", Value::Null, 401, Clean),
+        (
+            Method::GET,
+            "/review/due?language=spanish",
+            Value::Null,
+            401,
+            Clean,
+        ),
         (Method::GET, "/api/review/counts", Value::Null, 401, Clean),
         (Method::GET, "/api/user-levels", Value::Null, 401, Clean),
         (Method::GET, "/user-levels/spanish", Value::Null, 401, Clean),
-        (Method::GET, "/progress/summary?language=spanish", Value::Null, 401, Clean),
-        (Method::GET, "/vocabulary/lessons?language=spanish", Value::Null, 401, Clean),
-        (Method::GET, "/grammar/lessons?language=spanish", Value::Null, 401, Clean),
+        (
+            Method::GET,
+            "/progress/summary?language=spanish",
+            Value::Null,
+            401,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/vocabulary/lessons?language=spanish",
+            Value::Null,
+            401,
+            Clean,
+        ),
+        (
+            Method::GET,
+            "/grammar/lessons?language=spanish",
+            Value::Null,
+            401,
+            Clean,
+        ),
         (Method::GET, "/account/export", Value::Null, 401, Clean),
-        (Method::PUT, "/user-levels/spanish", json!({"level": "B2"}), 401, Clean),
-        (Method::POST, "/conversations", json!({"language": "french", "difficulty_level": "A1", "topic_id": "greetings"}), 401, Clean),
-        (Method::POST, "/api/grammar/submit", json!({"exercise_id": "es-gender-articles-1", "answer": "zzz"}), 401, Clean),
-        (Method::POST, "/grammar/exercises/es-gender-articles-1/submit", json!({"answer": "zzz"}), 401, Clean),
-        (Method::POST, "/api/grammar/lesson/complete", json!({"id": "es-gender-articles", "correct": 1}), 401, Clean),
-        (Method::POST, "/api/vocabulary/lesson/complete", json!({"id": "es-a1-greetings", "quiz_correct": 1}), 401, Clean),
+        (
+            Method::PUT,
+            "/user-levels/spanish",
+            json!({"level": "B2"}),
+            401,
+            Clean,
+        ),
+        (
+            Method::POST,
+            "/conversations",
+            json!({"language": "french", "difficulty_level": "A1", "topic_id": "greetings"}),
+            401,
+            Clean,
+        ),
+        (
+            Method::POST,
+            "/api/grammar/submit",
+            json!({"exercise_id": "es-gender-articles-1", "answer": "zzz"}),
+            401,
+            Clean,
+        ),
+        (
+            Method::POST,
+            "/grammar/exercises/es-gender-articles-1/submit",
+            json!({"answer": "zzz"}),
+            401,
+            Clean,
+        ),
+        (
+            Method::POST,
+            "/api/grammar/lesson/complete",
+            json!({"id": "es-gender-articles", "correct": 1}),
+            401,
+            Clean,
+        ),
+        (
+            Method::POST,
+            "/api/vocabulary/lesson/complete",
+            json!({"id": "es-a1-greetings", "quiz_correct": 1}),
+            401,
+            Clean,
+        ),
         // (An empty attempt: another learner gets past the learner check to the answers check.)
-        (Method::POST, "/api/assessment/attempt", json!({"id": "placement-spanish", "answers": {}}), 401, Status(422)),
-        (Method::POST, "/assessments/placement-spanish/attempts", json!({"answers": {}}), 401, Status(422)),
+        (
+            Method::POST,
+            "/api/assessment/attempt",
+            json!({"id": "placement-spanish", "answers": {}}),
+            401,
+            Status(422),
+        ),
+        (
+            Method::POST,
+            "/assessments/placement-spanish/attempts",
+            json!({"answers": {}}),
+            401,
+            Status(422),
+        ),
         // Admins only.
-        (Method::GET, "/api/perf/requests", Value::Null, 401, Status(403)),
-        (Method::GET, "/api/perf/summary", Value::Null, 401, Status(403)),
+        (
+            Method::GET,
+            "/api/perf/requests",
+            Value::Null,
+            401,
+            Status(403),
+        ),
+        (
+            Method::GET,
+            "/api/perf/summary",
+            Value::Null,
+            401,
+            Status(403),
+        ),
         (Method::GET, "/admin/users", Value::Null, 401, Status(403)),
         (Method::POST, "/admin/invites", json!({}), 401, Status(403)),
-        (Method::POST, "/admin/users/disable", json!({"id": 1, "disabled": true}), 401, Status(403)),
+        (
+            Method::POST,
+            "/admin/users/disable",
+            json!({"id": 1, "disabled": true}),
+            401,
+            Status(403),
+        ),
         (Method::GET, "/metrics", Value::Null, 401, Status(403)),
     ]
 }
@@ -241,12 +433,20 @@ async fn each_learner_sees_only_their_own_data_on_every_route() {
     let m = messages[0]["id"].as_i64().unwrap();
     let wrong = json!({"answer": "zzz"});
     let k = ana
-        .json(Method::POST, "/grammar/exercises/es-gender-articles-1/submit", Some(wrong))
+        .json(
+            Method::POST,
+            "/grammar/exercises/es-gender-articles-1/submit",
+            Some(wrong),
+        )
         .await["card_id"]
         .as_i64()
         .expect("a wrong answer makes a card");
-    ana.json(Method::PUT, "/user-levels/spanish", Some(json!({"level": "A2"})))
-        .await;
+    ana.json(
+        Method::PUT,
+        "/user-levels/spanish",
+        Some(json!({"level": "A2"})),
+    )
+    .await;
     let before = ana.json(Method::GET, "/account/export", None).await;
     assert!(before.to_string().contains("Zorrilla"), "{before}");
 
@@ -256,7 +456,8 @@ async fn each_learner_sees_only_their_own_data_on_every_route() {
 
     for (method, path, body, anonymous, other) in &table {
         let path = fill(path, c, m, k);
-        let body = (!body.is_null()).then(|| serde_json::from_str(&fill(&body.to_string(), c, m, k)).unwrap());
+        let body = (!body.is_null())
+            .then(|| serde_json::from_str(&fill(&body.to_string(), c, m, k)).unwrap());
         let res = nobody.send(method.clone(), &path, body.clone()).await;
         assert_eq!(res.status(), *anonymous, "no session: {method} {path}");
         if *anonymous == 401 {
@@ -268,13 +469,22 @@ async fn each_learner_sees_only_their_own_data_on_every_route() {
         match other {
             Other::Status(want) => assert_eq!(status, *want, "bo: {method} {path}: {text}"),
             Other::Clean => {
-                assert!((200..300).contains(&status), "bo: {method} {path}: {status} {text}");
-                assert!(!text.contains("Zorrilla"), "bo sees ana's words: {path}: {text}");
+                assert!(
+                    (200..300).contains(&status),
+                    "bo: {method} {path}: {status} {text}"
+                );
+                assert!(
+                    !text.contains("Zorrilla"),
+                    "bo sees ana's words: {path}: {text}"
+                );
                 let ids: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
                 for list in [&ids, &ids["cards"]] {
                     if let Some(items) = list.as_array() {
                         assert!(
-                            !items.iter().any(|i| i["id"] == c && i.get("topic_id").is_some() || i["id"] == k && i.get("front").is_some()),
+                            !items
+                                .iter()
+                                .any(|i| i["id"] == c && i.get("topic_id").is_some()
+                                    || i["id"] == k && i.get("front").is_some()),
                             "bo's {path} lists ana's things: {text}"
                         );
                     }
@@ -292,11 +502,16 @@ async fn each_learner_sees_only_their_own_data_on_every_route() {
     // Ana's data is untouched by all of that, and still hers.
     let after = ana.json(Method::GET, "/account/export", None).await;
     assert_eq!(before["data"]["messages"], after["data"]["messages"]);
-    assert_eq!(before["data"]["conversations"], after["data"]["conversations"]);
+    assert_eq!(
+        before["data"]["conversations"],
+        after["data"]["conversations"]
+    );
     let level = ana.json(Method::GET, "/user-levels/spanish", None).await;
     assert_eq!(level["level"], "A2", "bo's B2 was bo's own");
     assert!(
-        ana.json(Method::GET, "/api/perf/summary", None).await.is_object(),
+        ana.json(Method::GET, "/api/perf/summary", None)
+            .await
+            .is_object(),
         "the admin sees /perf's data"
     );
     let users = ana.json(Method::GET, "/admin/users", None).await;
@@ -335,18 +550,30 @@ async fn failed_sign_ins_look_alike_and_are_limited() {
         assert!(session_cookie(&res).is_none(), "no session for {name}");
         answers.push(api_error(res, 401, "unauthorized").await);
     }
-    assert_eq!(answers[0], answers[1], "unknown user reads like a wrong password");
-    assert_eq!(answers[0], answers[2], "disabled user reads like a wrong password");
+    assert_eq!(
+        answers[0], answers[1],
+        "unknown user reads like a wrong password"
+    );
+    assert_eq!(
+        answers[0], answers[2],
+        "disabled user reads like a wrong password"
+    );
 
     // Five failures for one name, then 429 even with the right password.
     for _ in 0..4 {
         let res = app
-            .post("/auth/signin", json!({"username": "ana", "password": "guess guess"}))
+            .post(
+                "/auth/signin",
+                json!({"username": "ana", "password": "guess guess"}),
+            )
             .await;
         assert_eq!(res.status(), 401);
     }
     let res = app
-        .post("/auth/signin", json!({"username": "ana", "password": password("ana")}))
+        .post(
+            "/auth/signin",
+            json!({"username": "ana", "password": password("ana")}),
+        )
         .await;
     api_error(res, 429, "too_many_requests").await;
 
@@ -363,7 +590,10 @@ async fn sessions_rotate_at_sign_in_end_at_sign_out_and_stale_cookies_are_cleare
 
     // Signing in again with a cookie already set gives a new id.
     let res = ana
-        .post("/auth/signin", json!({"username": "ana", "password": password("ana")}))
+        .post(
+            "/auth/signin",
+            json!({"username": "ana", "password": password("ana")}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let second = ana.cookie.clone().unwrap();
@@ -371,14 +601,20 @@ async fn sessions_rotate_at_sign_in_end_at_sign_out_and_stale_cookies_are_cleare
     let header = set_cookie_header(&res);
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Lax"), "{header}");
-    assert!(!header.contains("Secure"), "plain HTTP test server: {header}");
+    assert!(
+        !header.contains("Secure"),
+        "plain HTTP test server: {header}"
+    );
 
     // The old id is dead: 401, and the cookie is cleared.
     let mut thief = Browser::new(&app);
     thief.cookie = Some(first);
     let res = thief.get("/conversations").await;
     let cleared = set_cookie_header(&res);
-    assert!(cleared.contains("Max-Age=0") || cleared.contains("Expires=Thu, 01 Jan 1970"), "{cleared}");
+    assert!(
+        cleared.contains("Max-Age=0") || cleared.contains("Expires=Thu, 01 Jan 1970"),
+        "{cleared}"
+    );
     api_error(res, 401, "unauthorized").await;
 
     // Made-up ids fare the same.
@@ -387,7 +623,8 @@ async fn sessions_rotate_at_sign_in_end_at_sign_out_and_stale_cookies_are_cleare
 
     // Sign-out ends the session on the server, not only in this browser.
     let kept = ana.cookie.clone();
-    ana.json(Method::POST, "/auth/signout", Some(json!({}))).await;
+    ana.json(Method::POST, "/auth/signout", Some(json!({})))
+        .await;
     let mut copy = Browser::new(&app);
     copy.cookie = kept;
     api_error(copy.get("/conversations").await, 401, "unauthorized").await;
@@ -415,10 +652,21 @@ async fn passwords_must_be_strong_and_changing_one_ends_other_sessions() {
         )
         .await;
     let wrong = json!({"current_password": "not it at all", "new_password": "a brand new secret"});
-    api_error(laptop.post("/auth/password", wrong).await, 401, "unauthorized").await;
+    api_error(
+        laptop.post("/auth/password", wrong).await,
+        401,
+        "unauthorized",
+    )
+    .await;
     let right = json!({"current_password": password("ana"), "new_password": "a brand new secret"});
-    laptop.json(Method::POST, "/auth/password", Some(right)).await;
-    assert_eq!(laptop.get("/conversations").await.status(), 200, "this session stays");
+    laptop
+        .json(Method::POST, "/auth/password", Some(right))
+        .await;
+    assert_eq!(
+        laptop.get("/conversations").await.status(),
+        200,
+        "this session stays"
+    );
     api_error(phone.get("/conversations").await, 401, "unauthorized").await;
     let old = json!({"username": "ana", "password": password("ana")});
     api_error(app.post("/auth/signin", old).await, 401, "unauthorized").await;
@@ -430,11 +678,16 @@ async fn sign_up_is_by_invitation_unless_open_and_floods_are_refused() {
     let mut ana = Browser::new(&app);
     ana.sign_up("ana").await;
     let res = app
-        .post("/auth/signup", json!({"username": "bo", "password": password("bo")}))
+        .post(
+            "/auth/signup",
+            json!({"username": "bo", "password": password("bo")}),
+        )
         .await;
     api_error(res, 403, "forbidden").await;
 
-    let invite = ana.json(Method::POST, "/admin/invites", Some(json!({}))).await;
+    let invite = ana
+        .json(Method::POST, "/admin/invites", Some(json!({})))
+        .await;
     let token = invite["token"].as_str().unwrap().to_string();
     assert!(invite["path"].as_str().unwrap().ends_with(&token));
     let mut bo = Browser::new(&app);
@@ -442,14 +695,22 @@ async fn sign_up_is_by_invitation_unless_open_and_floods_are_refused() {
     assert_eq!(bo.post("/auth/signup", body.clone()).await.status(), 200);
     // Once only.
     let again = json!({"username": "bo2", "password": password("bo2"), "invite": token});
-    api_error(app.post("/auth/signup", again).await, 422, "validation_error").await;
+    api_error(
+        app.post("/auth/signup", again).await,
+        422,
+        "validation_error",
+    )
+    .await;
 
     // Five sign-ups an hour from one address; the rest wait (this address
     // has used three above).
     let mut last = 0;
     for i in 0..3 {
         let res = app
-            .post("/auth/signup", json!({"username": format!("x{i}"), "password": "x"}))
+            .post(
+                "/auth/signup",
+                json!({"username": format!("x{i}"), "password": "x"}),
+            )
             .await;
         last = res.status().as_u16();
     }
@@ -514,7 +775,11 @@ async fn the_first_account_keeps_what_the_local_learner_wrote() {
 
 #[tokio::test]
 async fn metrics_answer_admins_and_the_token_holder() {
-    let vars = [("BABBLR_AUTH", "on"), ("BABBLR_SIGNUP", "open"), ("BABBLR_METRICS_TOKEN", "s3cret-token")];
+    let vars = [
+        ("BABBLR_AUTH", "on"),
+        ("BABBLR_SIGNUP", "open"),
+        ("BABBLR_METRICS_TOKEN", "s3cret-token"),
+    ];
     let app = spawn_app(StandinConfig::default(), &vars).await;
     api_error(app.get("/metrics").await, 401, "unauthorized").await;
     let res = app

@@ -30,7 +30,10 @@ impl Limiter {
         let now = Instant::now();
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         let q = hits.get_mut(key)?;
-        while q.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             q.pop_front();
         }
         (q.len() >= self.max).then(|| self.window - now.duration_since(q[0]))
@@ -42,7 +45,10 @@ impl Limiter {
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         // Keys whose attempts have all aged out go, so the map stays small.
         if hits.len() > 10_000 {
-            hits.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < self.window));
+            hits.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
+            });
         }
         hits.entry(key.to_string()).or_default().push_back(now);
     }

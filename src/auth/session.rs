@@ -12,7 +12,10 @@ pub const ADMIN_KEY: &str = "admin";
 
 /// Starts a session for `learner` on a fresh id, so an id planted before
 /// sign-in (session fixation) is never the signed-in one.
-pub async fn begin(session: &Session, learner: Learner) -> Result<(), tower_sessions::session::Error> {
+pub async fn begin(
+    session: &Session,
+    learner: Learner,
+) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
     session.insert(LEARNER_KEY, learner.id).await?;
     session.insert(ADMIN_KEY, learner.admin).await?;

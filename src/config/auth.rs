@@ -25,15 +25,13 @@ pub fn from_lookup(
     addr: SocketAddr,
 ) -> Result<AuthConfig, ConfigError> {
     let err = |var: &'static str, message: String| ConfigError { var, message };
-    let mode = match var("BABBLR_AUTH").map(|v| v.to_ascii_lowercase()).as_deref() {
+    let mode = match var("BABBLR_AUTH")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("on") => AuthMode::On,
         Some("off") => AuthMode::Off,
-        Some(other) => {
-            return Err(err(
-                "BABBLR_AUTH",
-                format!("'{other}' is not on or off"),
-            ))
-        }
+        Some(other) => return Err(err("BABBLR_AUTH", format!("'{other}' is not on or off"))),
         None if addr.ip().is_loopback() => AuthMode::Off,
         None => {
             return Err(err(
@@ -47,7 +45,10 @@ pub fn from_lookup(
             ))
         }
     };
-    let sign_up = match var("BABBLR_SIGNUP").map(|v| v.to_ascii_lowercase()).as_deref() {
+    let sign_up = match var("BABBLR_SIGNUP")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
         None | Some("invite") => SignUp::Invite,
         Some("open") => SignUp::Open,
         Some(other) => {

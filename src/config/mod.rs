@@ -283,7 +283,7 @@ impl Config {
             })?,
         };
 
-        let auth = auth::from_lookup(&var, addr)?;
+        let auth = auth::from_lookup(var, addr)?;
         Ok(Config {
             auth,
             addr,

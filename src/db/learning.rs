@@ -4,9 +4,10 @@
 use super::activity::{self, Counts};
 use super::review::parse_language;
 use super::{now_ms, Db};
-use crate::api::{AssessmentResult, DayActivity, LevelScore, UserLevel};
+use crate::api::{AssessmentResult, DayActivity, UserLevel};
 use crate::domain::{CefrLevel, Language};
 use crate::error::{Error, Result};
+use crate::learn::placement::Score;
 use crate::perf_timed;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -105,12 +106,15 @@ impl Db {
         &self,
         learner: i64,
         language: Language,
-        level: CefrLevel,
-        correct: u32,
-        total: u32,
-        by_level: &[LevelScore],
+        score: &Score,
         answers_json: &str,
     ) -> Result<AssessmentResult> {
+        let Score {
+            level,
+            correct,
+            total,
+            ref by_level,
+        } = *score;
         let now = now_ms();
         let by_level_json =
             serde_json::to_string(by_level).map_err(|e| Error::Internal(e.to_string()))?;
@@ -236,7 +240,11 @@ impl Db {
 
     /// Every day with activity in `language`, newest first. One row per day
     /// used, so this stays small however many reviews there are.
-    pub async fn activity_days(&self, learner: i64, language: Language) -> Result<Vec<DayActivity>> {
+    pub async fn activity_days(
+        &self,
+        learner: i64,
+        language: Language,
+    ) -> Result<Vec<DayActivity>> {
         let rows = perf_timed!(
             "db.activity_days",
             sqlx::query(

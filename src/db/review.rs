@@ -158,7 +158,14 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let passed = i64::from(rating != Rating::Again);
-        activity::bump(&mut tx, learner, c.language, now, activity::Counts::review(passed)).await?;
+        activity::bump(
+            &mut tx,
+            learner,
+            c.language,
+            now,
+            activity::Counts::review(passed),
+        )
+        .await?;
         perf_timed!("db.record_review", tx.commit()).await?;
         Ok(true)
     }

@@ -65,18 +65,42 @@ const USER_COLUMNS: &str = "id, username, password_hash, \
 /// What an export holds of each table (every column the learner's data has;
 /// flags as 0/1, which the `Any` driver can read on SQLite).
 const EXPORT: [(&str, &str); 9] = [
-    ("conversations", "id, language, difficulty_level, topic_id, created_at"),
-    ("messages", "id, conversation_id, role, content, translation, corrected_text, corrections, created_at"),
-    ("review_cards", "id, language, kind, source_key, front, back, note, correction_kind, message_id, \
-      stability, difficulty, reps, lapses, due_at, last_review_at, created_at"),
-    ("review_log", "id, card_id, language, rep, rating, reviewed_at, elapsed_days, interval_days, \
-      stability, difficulty"),
-    ("exercise_answers", "id, language, exercise_id, answer, \
-      CASE WHEN correct THEN 1 ELSE 0 END AS correct, created_at"),
-    ("lesson_completions", "id, language, lesson_kind, lesson_id, score, total, completed_at"),
-    ("placement_attempts", "id, language, level, score, total, by_level, answers, created_at"),
+    (
+        "conversations",
+        "id, language, difficulty_level, topic_id, created_at",
+    ),
+    (
+        "messages",
+        "id, conversation_id, role, content, translation, corrected_text, corrections, created_at",
+    ),
+    (
+        "review_cards",
+        "id, language, kind, source_key, front, back, note, correction_kind, message_id, \
+      stability, difficulty, reps, lapses, due_at, last_review_at, created_at",
+    ),
+    (
+        "review_log",
+        "id, card_id, language, rep, rating, reviewed_at, elapsed_days, interval_days, \
+      stability, difficulty",
+    ),
+    (
+        "exercise_answers",
+        "id, language, exercise_id, answer, \
+      CASE WHEN correct THEN 1 ELSE 0 END AS correct, created_at",
+    ),
+    (
+        "lesson_completions",
+        "id, language, lesson_kind, lesson_id, score, total, completed_at",
+    ),
+    (
+        "placement_attempts",
+        "id, language, level, score, total, by_level, answers, created_at",
+    ),
     ("user_levels", "language, level, source, updated_at"),
-    ("activity_days", "language, day, messages, reviews, reviews_passed, lessons"),
+    (
+        "activity_days",
+        "language, day, messages, reviews, reviews_passed, lessons",
+    ),
 ];
 
 impl Db {
@@ -103,7 +127,8 @@ impl Db {
 
     /// Every account with a name, oldest first.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username IS NOT NULL ORDER BY id");
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users WHERE username IS NOT NULL ORDER BY id");
         let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
         rows.iter().map(user_from_row).collect()
     }
@@ -195,11 +220,12 @@ impl Db {
     /// Disables or re-enables an account; a disabled one loses its sessions.
     pub async fn set_disabled(&self, id: i64, disabled: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2 AND username IS NOT NULL")
-            .bind(disabled)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2 AND username IS NOT NULL")
+                .bind(disabled)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         if disabled {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
@@ -280,7 +306,9 @@ impl Db {
         let mut out = Map::new();
         for (table, columns) in EXPORT {
             let owned = match table {
-                "messages" => "conversation_id IN (SELECT id FROM conversations WHERE user_id = $1)",
+                "messages" => {
+                    "conversation_id IN (SELECT id FROM conversations WHERE user_id = $1)"
+                }
                 _ => "user_id = $1",
             };
             let sql = format!("SELECT {columns} FROM {table} WHERE {owned} ORDER BY 1");

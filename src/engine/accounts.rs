@@ -94,9 +94,7 @@ impl Engine {
         let name = username(raw_username)?;
         password::check_new("password", new_password, &name)?;
         let first = !self.inner.db.has_accounts().await?;
-        let invite_hash = invite
-            .filter(|t| !t.trim().is_empty())
-            .map(token_hash);
+        let invite_hash = invite.filter(|t| !t.trim().is_empty()).map(token_hash);
         let join = match (first, self.inner.config.auth.sign_up, &invite_hash) {
             (true, _, _) => Join::First,
             (false, _, Some(hash)) => Join::Invited(hash),
@@ -147,7 +145,9 @@ impl Engine {
             return Err(too_many(wait));
         }
         let user = self.inner.db.user_by_name(&name).await?;
-        let ok = self.check_password(user.as_ref().and_then(|u| u.password_hash.clone()), pass).await?;
+        let ok = self
+            .check_password(user.as_ref().and_then(|u| u.password_hash.clone()), pass)
+            .await?;
         match user {
             Some(u) if ok && !u.disabled => {
                 limits.per_account.clear(&account_key);
@@ -191,15 +191,25 @@ impl Engine {
             .user(me)
             .await?
             .ok_or_else(|| Error::Unauthorized(crate::auth::NOT_SIGNED_IN.into()))?;
-        if !self.check_password(user.password_hash.clone(), pass).await? {
-            return Err(Error::Unauthorized("The current password is not right.".into()));
+        if !self
+            .check_password(user.password_hash.clone(), pass)
+            .await?
+        {
+            return Err(Error::Unauthorized(
+                "The current password is not right.".into(),
+            ));
         }
         Ok(user)
     }
 
     /// Changes the learner's password and ends their other sessions
     /// (`keep`: the id of the session making the change).
-    pub async fn change_password(&self, current: &str, new: &str, keep: Option<&str>) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        current: &str,
+        new: &str,
+        keep: Option<&str>,
+    ) -> Result<()> {
         self.accounts_on()?;
         let user = self.confirm_password(current).await?;
         password::check_new("new_password", new, user.username.as_deref().unwrap_or(""))?;
@@ -237,7 +247,14 @@ impl Engine {
     /// Every account (admins only).
     pub async fn users(&self) -> Result<Vec<AccountInfo>> {
         self.require_admin()?;
-        Ok(self.inner.db.users().await?.iter().map(|u| u.info()).collect())
+        Ok(self
+            .inner
+            .db
+            .users()
+            .await?
+            .iter()
+            .map(|u| u.info())
+            .collect())
     }
 
     /// A new invitation link valid for 7 days (admins only).
@@ -266,7 +283,10 @@ impl Engine {
     pub async fn set_user_disabled(&self, id: i64, disabled: bool) -> Result<()> {
         self.require_admin()?;
         if self.me()? == id {
-            return Err(Error::invalid("id", "admins cannot disable their own account"));
+            return Err(Error::invalid(
+                "id",
+                "admins cannot disable their own account",
+            ));
         }
         if self.inner.db.set_disabled(id, disabled).await? {
             Ok(())

@@ -43,7 +43,11 @@ impl Engine {
         language: Language,
         lessons: impl Iterator<Item = (&'a String, CefrLevel, &'a String, usize)>,
     ) -> Result<Vec<LessonSummary>> {
-        let done = self.inner.db.lesson_completions(self.me()?, language).await?;
+        let done = self
+            .inner
+            .db
+            .lesson_completions(self.me()?, language)
+            .await?;
         Ok(lessons
             .map(|(id, level, title, size)| LessonSummary {
                 id: id.clone(),

@@ -156,7 +156,9 @@ impl Engine {
             Some(_) => Err(crate::Error::Forbidden(
                 "Only an admin can see this page.".into(),
             )),
-            None => Err(crate::Error::Unauthorized(crate::auth::NOT_SIGNED_IN.into())),
+            None => Err(crate::Error::Unauthorized(
+                crate::auth::NOT_SIGNED_IN.into(),
+            )),
         }
     }
 

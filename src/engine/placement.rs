@@ -74,15 +74,7 @@ impl Engine {
             serde_json::to_string(answers).map_err(|e| Error::Internal(e.to_string()))?;
         self.inner
             .db
-            .save_placement(
-                me,
-                language,
-                score.level,
-                score.correct,
-                score.total,
-                &score.by_level,
-                &answers_json,
-            )
+            .save_placement(me, language, &score, &answers_json)
             .await
     }
 

@@ -85,7 +85,10 @@ pub async fn sign_out() -> Result<(), ApiError> {
 /// `POST /auth/password {current_password, new_password}`: ends the
 /// learner's other sessions.
 #[server(prefix = "", endpoint = "auth/password", input = ApiJson, output = JsonOut, client = PerfClient)]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), ApiError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), ApiError> {
     let session = session().await?;
     let keep = session.id().map(|id| id.to_string());
     engine()?

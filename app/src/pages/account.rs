@@ -45,16 +45,18 @@ pub fn SignInPage() -> impl IntoView {
     let creating = RwSignal::new(invite.is_some());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let submit = Action::new(move |(create, u, p, invite): &(bool, String, String, Option<String>)| {
-        let (create, u, p, invite) = (*create, u.clone(), p.clone(), invite.clone());
-        async move {
-            if create {
-                sign_up(u, p, invite).await
-            } else {
-                sign_in(u, p).await
+    let submit = Action::new(
+        move |(create, u, p, invite): &(bool, String, String, Option<String>)| {
+            let (create, u, p, invite) = (*create, u.clone(), p.clone(), invite.clone());
+            async move {
+                if create {
+                    sign_up(u, p, invite).await
+                } else {
+                    sign_in(u, p).await
+                }
             }
-        }
-    });
+        },
+    );
     Effect::new(move |_| {
         if let Some(Ok(_)) = submit.value().get() {
             reload_to("/");

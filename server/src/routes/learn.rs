@@ -20,10 +20,7 @@ pub async fn vocabulary_lesson(
 }
 
 /// `GET /grammar/lessons/{id}`.
-pub async fn grammar_lesson(
-    Me(engine): Me,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn grammar_lesson(Me(engine): Me, Path(id): Path<String>) -> Result<Response, ApiError> {
     Ok(Json(engine.grammar_lesson(&id)?).into_response())
 }
 
@@ -49,10 +46,7 @@ pub async fn rate_card(
 }
 
 /// `GET /assessments/{id}`.
-pub async fn assessment(
-    Me(engine): Me,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+pub async fn assessment(Me(engine): Me, Path(id): Path<String>) -> Result<Response, ApiError> {
     Ok(Json(engine.assessment(&id)?).into_response())
 }
 
