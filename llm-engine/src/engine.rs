@@ -13,6 +13,7 @@
 //! gone (the client disconnected) stops at once.
 
 use crate::cache::Cache;
+use crate::sampling::Picker;
 use crate::Args;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
@@ -20,7 +21,6 @@ use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
-use llama_cpp_2::sampling::LlamaSampler;
 use llama_cpp_2::token::LlamaToken;
 use std::num::NonZeroU32;
 use std::time::Instant;
@@ -213,7 +213,7 @@ type Job = (Request, UnboundedSender<Event>);
 /// A request being answered.
 struct Running {
     tx: UnboundedSender<Event>,
-    sampler: LlamaSampler,
+    picker: Picker,
     /// Its KV cache sequence.
     slot: usize,
     /// The token to feed at the next step, at position `pos`.
@@ -336,7 +336,7 @@ impl Scheduler {
         }
         let mut running = Running {
             tx: tx.clone(),
-            sampler: sampler(model, &req)?,
+            picker: Picker::new(model, &req)?,
             slot,
             next: LlamaToken(0),
             pos: tokens.len(),
@@ -393,7 +393,7 @@ impl Scheduler {
     /// Samples `r`'s next token from the logits at batch index `idx` and
     /// sends its text.
     fn advance(&mut self, r: &mut Running, idx: i32) -> Next {
-        let token = r.sampler.sample(&self.ctx, idx);
+        let token = r.picker.pick(&self.ctx, idx);
         let vocab = self.model.vocab();
         if vocab.is_eog(token) {
             return Next::Finished;
@@ -428,31 +428,6 @@ fn finish(mut r: Running) {
     r.stats.decode_ms = r.decode_started.elapsed().as_secs_f64() * 1000.0;
     r.stats.total_ms = r.started.elapsed().as_secs_f64() * 1000.0;
     let _ = r.tx.send(Event::Done(r.stats));
-}
-
-/// The sampler: greedy under the schema's grammar for JSON answers (a small
-/// model then always writes JSON of the asked shape), lightly randomised for
-/// conversation.
-fn sampler(model: &LlamaModel, req: &Request) -> Result<LlamaSampler, String> {
-    match &req.schema {
-        Some(schema) => {
-            let grammar = llama_cpp_2::json_schema_to_grammar(&schema.to_string())
-                .map_err(|e| format!("the answer's JSON schema cannot be enforced: {e}"))?;
-            let grammar = LlamaSampler::grammar(model, &grammar, "root")
-                .map_err(|e| format!("grammar: {e}"))?;
-            Ok(LlamaSampler::chain_simple([
-                grammar,
-                LlamaSampler::greedy(),
-            ]))
-        }
-        None if req.temperature <= 0.0 => Ok(LlamaSampler::greedy()),
-        None => Ok(LlamaSampler::chain_simple([
-            LlamaSampler::top_k(40),
-            LlamaSampler::top_p(0.9, 1),
-            LlamaSampler::temp(req.temperature),
-            LlamaSampler::dist(0x5eed),
-        ])),
-    }
 }
 
 /// The complete UTF-8 text at the front of `bytes`, removed from it; a

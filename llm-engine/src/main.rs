@@ -11,6 +11,7 @@
 mod api;
 mod cache;
 mod engine;
+mod sampling;
 
 use clap::Parser;
 use std::path::PathBuf;

@@ -14,18 +14,28 @@ use testkit::{api_error, spawn_app, TestApp};
 const ON: [(&str, &str); 2] = [("BABBLR_AUTH", "on"), ("BABBLR_SIGNUP", "open")];
 
 /// A browser: the server's session cookie, once it has one.
-struct Browser<'a> {
-    app: &'a TestApp,
+struct Browser {
+    http: reqwest::Client,
+    base: String,
     cookie: Option<String>,
 }
 
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Browser { app, cookie: None }
+impl Browser {
+    fn new(app: &TestApp) -> Self {
+        Browser::at(&app.base)
+    }
+
+    /// A browser for the server at `base` (`http://127.0.0.1:PORT`).
+    fn at(base: &str) -> Self {
+        Browser {
+            http: reqwest::Client::new(),
+            base: base.to_string(),
+            cookie: None,
+        }
     }
 
     async fn send(&mut self, method: Method, path: &str, body: Option<Value>) -> reqwest::Response {
-        let mut req = self.app.http.request(method, self.app.url(path));
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
         }
@@ -62,9 +72,8 @@ impl<'a> Browser<'a> {
             .mime_str("audio/wav")
             .unwrap();
         let mut req = self
-            .app
             .http
-            .post(self.app.url(&format!("/stt/transcribe?{query}")))
+            .post(format!("{}/stt/transcribe?{query}", self.base))
             .multipart(reqwest::multipart::Form::new().part("audio", part));
         if let Some(c) = &self.cookie {
             req = req.header("cookie", c);
@@ -725,51 +734,18 @@ async fn the_first_account_keeps_what_the_local_learner_wrote() {
     let mut vars = app.vars.clone();
     vars.insert("BABBLR_AUTH".into(), "on".into());
     let (_engine, base) = testkit::serve(&vars).await;
-    let http = reqwest::Client::new();
-    let res = http
-        .post(format!("{base}/auth/signup"))
-        .json(&json!({"username": "ana", "password": password("ana")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let cookie = session_cookie(&res).unwrap();
-    let list: Value = http
-        .get(format!("{base}/conversations"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut ana = Browser::at(&base);
+    ana.sign_up("ana").await;
+    let list = ana.json(Method::GET, "/conversations", None).await;
     assert_eq!(list[0]["id"], c, "{list}");
 
     // Deleting the account deletes its data too.
-    let res = http
-        .post(format!("{base}/account/delete"))
-        .header("cookie", &cookie)
-        .json(&json!({"password": password("ana")}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let res = http
-        .post(format!("{base}/auth/signup"))
-        .json(&json!({"username": "ana", "password": password("ana")}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = session_cookie(&res).unwrap();
-    let list: Value = http
-        .get(format!("{base}/conversations"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let confirm = json!({"password": password("ana")});
+    ana.json(Method::POST, "/account/delete", Some(confirm))
+        .await;
+    let mut again = Browser::at(&base);
+    again.sign_up("ana").await;
+    let list = again.json(Method::GET, "/conversations", None).await;
     assert_eq!(list, json!([]), "nothing of the deleted account is left");
 }
 

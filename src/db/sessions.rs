@@ -29,47 +29,52 @@ fn store_err(e: impl std::fmt::Display) -> session_store::Error {
     session_store::Error::Backend(e.to_string())
 }
 
-fn expiry_ms(record: &Record) -> i64 {
-    (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64
+/// A record's columns: id, learner, data (JSON), expiry (Unix ms).
+fn columns(record: &Record) -> session_store::Result<(String, Option<i64>, String, i64)> {
+    Ok((
+        record.id.to_string(),
+        record.data.get(LEARNER_KEY).and_then(|v| v.as_i64()),
+        serde_json::to_string(&record.data).map_err(store_err)?,
+        (record.expiry_date.unix_timestamp_nanos() / 1_000_000) as i64,
+    ))
+}
+
+const UPSERT: &str =
+    "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+     expires_at = excluded.expires_at";
+const INSERT_NEW: &str =
+    "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT DO NOTHING";
+
+impl DbSessions {
+    /// Runs `sql` (one of the two above) for `record`; the rows it wrote.
+    async fn write(&self, sql: &str, record: &Record) -> session_store::Result<u64> {
+        let (id, learner, data, expires) = columns(record)?;
+        let done = sqlx::query(sql)
+            .bind(id)
+            .bind(learner)
+            .bind(data)
+            .bind(expires)
+            .execute(&self.db.pool)
+            .await
+            .map_err(store_err)?;
+        Ok(done.rows_affected())
+    }
 }
 
 #[async_trait]
 impl SessionStore for DbSessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // A new id on the (astronomically unlikely) clash, as tower-sessions' own stores do.
-        loop {
-            let done = sqlx::query(
-                "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(record.id.to_string())
-            .bind(record.data.get(LEARNER_KEY).and_then(|v| v.as_i64()))
-            .bind(serde_json::to_string(&record.data).map_err(store_err)?)
-            .bind(expiry_ms(record))
-            .execute(&self.db.pool)
-            .await
-            .map_err(store_err)?;
-            if done.rows_affected() == 1 {
-                return Ok(());
-            }
+        while self.write(INSERT_NEW, record).await? == 0 {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expires_at = excluded.expires_at",
-        )
-        .bind(record.id.to_string())
-        .bind(record.data.get(LEARNER_KEY).and_then(|v| v.as_i64()))
-        .bind(serde_json::to_string(&record.data).map_err(store_err)?)
-        .bind(expiry_ms(record))
-        .execute(&self.db.pool)
-        .await
-        .map_err(store_err)?;
-        Ok(())
+        self.write(UPSERT, record).await.map(|_| ())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
