@@ -40,6 +40,7 @@ pub fn api(engine: Engine) -> Router {
             "/user-levels/{language}",
             get(learn::user_level).put(learn::set_user_level),
         )
+        .route("/account/export", get(export_account))
         .route("/metrics", get(metrics))
         .with_state(engine)
 }
@@ -97,6 +98,20 @@ async fn chat_stream(
     });
     Ok(Sse::new(sse)
         .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+/// `GET /account/export`: everything the learner owns as one JSON document,
+/// offered as a file download.
+async fn export_account(Me(engine): Me) -> Result<Response, ApiError> {
+    let data = engine.export_account().await?;
+    Ok((
+        [(
+            http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"babblr-export.json\"",
+        )],
+        Json(data),
+    )
         .into_response())
 }
 

@@ -1,6 +1,7 @@
 //! Accounts as server functions: who am I, sign up, sign in, sign out,
-//! change password, export and delete my data, and the admin's users and
-//! invitations. The engine decides; these only start and end the session
+//! change password, delete my data, and the admin's users and invitations.
+//! (The export, `GET /account/export`, is a download link: a JSON route in
+//! the server crate, so the browser bundle carries no decoder for it.) The engine decides; these only start and end the session
 //! (tower-sessions: a fresh id at every sign-in).
 
 #[cfg(feature = "ssr")]
@@ -103,12 +104,6 @@ pub async fn change_password(
 pub async fn delete_account(password: String) -> Result<(), ApiError> {
     engine()?.delete_account(&password).await?;
     session().await?.flush().await.map_err(session_error)
-}
-
-/// `GET /account/export`: all of the learner's data as one JSON document.
-#[server(prefix = "", endpoint = "account/export", input = GetUrl, output = JsonOut, client = PerfClient)]
-pub async fn export_account() -> Result<serde_json::Value, ApiError> {
-    Ok(engine()?.export_account().await?)
 }
 
 /// `GET /admin/users` (admins).
