@@ -12,6 +12,8 @@ pub mod limits;
 pub mod password;
 pub mod session;
 
+use std::net::IpAddr;
+
 /// A learner a request acts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Learner {
@@ -44,13 +46,73 @@ pub enum SignUp {
     Invite,
 }
 
-/// The client's address as the listener saw it (`"unknown"` without one),
-/// the key of the per-address attempt limits.
-pub fn client_address(extensions: &http::Extensions) -> String {
-    extensions
+/// The client's address, the key of the per-address attempt limits: the
+/// peer the listener saw, or, when that peer is one of `trusted` proxies, the
+/// nearest address in `X-Forwarded-For` that is not a trusted proxy (the
+/// entries further left are the client's own say and could be forged).
+/// `"unknown"` without a peer.
+pub fn client_address(parts: &http::request::Parts, trusted: &[IpAddr]) -> String {
+    let Some(peer) = parts
+        .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(&peer)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> http::request::Parts {
+        let mut req = http::Request::builder();
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        let (mut parts, ()) = req.body(()).unwrap().into_parts();
+        let peer: std::net::SocketAddr = format!("{peer}:5000").parse().unwrap();
+        parts.extensions.insert(axum::extract::ConnectInfo(peer));
+        parts
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        // Straight from a client: its own address, whatever it claims.
+        let direct = parts("203.0.113.7", Some("198.51.100.1"));
+        assert_eq!(client_address(&direct, &[proxy]), "203.0.113.7");
+        // Through the proxy: the address the proxy saw, not what the
+        // client put in front of it.
+        let proxied = parts("10.0.0.2", Some("1.2.3.4, 198.51.100.9"));
+        assert_eq!(client_address(&proxied, &[proxy]), "198.51.100.9");
+        // A proxy with no header: the proxy itself.
+        assert_eq!(
+            client_address(&parts("10.0.0.2", None), &[proxy]),
+            "10.0.0.2"
+        );
+        // Without trusted proxies the header means nothing.
+        assert_eq!(client_address(&proxied, &[]), "10.0.0.2");
+        let none = http::Request::new(()).into_parts().0;
+        assert_eq!(client_address(&none, &[proxy]), "unknown");
+    }
 }
 
 pub use crate::api::account::{NOT_SIGNED_IN, SIGN_IN_FAILED};

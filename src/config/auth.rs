@@ -3,7 +3,7 @@
 
 use super::ConfigError;
 use crate::auth::{AuthMode, SignUp};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// Account settings.
 #[derive(Debug, Clone)]
@@ -14,6 +14,9 @@ pub struct AuthConfig {
     pub metrics_token: Option<String>,
     /// Mark the session cookie `Secure` (the server is reached over HTTPS).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the real client (for
+    /// the per-address attempt limits); from anyone else it is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// Reads `BABBLR_AUTH`, `BABBLR_SIGNUP`, `BABBLR_METRICS_TOKEN` and
@@ -61,7 +64,21 @@ pub fn from_lookup(
     let secure_cookies = var("BABBLR_SECURE_COOKIES")
         .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
         .unwrap_or(false);
+    let mut trusted_proxies = Vec::new();
+    for item in var("BABBLR_TRUSTED_PROXIES").unwrap_or_default().split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        trusted_proxies.push(item.parse().map_err(|_| {
+            err(
+                "BABBLR_TRUSTED_PROXIES",
+                format!("'{item}' is not an IP address"),
+            )
+        })?);
+    }
     Ok(AuthConfig {
+        trusted_proxies,
         mode,
         sign_up,
         metrics_token: var("BABBLR_METRICS_TOKEN"),
@@ -98,5 +115,13 @@ mod tests {
         assert!(auth("127.0.0.1:8000", &[("BABBLR_AUTH", "maybe")]).is_err());
         let open = auth("127.0.0.1:1", &[("BABBLR_SIGNUP", "open")]).unwrap();
         assert_eq!(open.sign_up, SignUp::Open);
+        let proxies = auth(
+            "127.0.0.1:1",
+            &[("BABBLR_TRUSTED_PROXIES", "10.0.0.2, ::1")],
+        )
+        .unwrap();
+        assert_eq!(proxies.trusted_proxies.len(), 2);
+        let bad = auth("127.0.0.1:1", &[("BABBLR_TRUSTED_PROXIES", "nginx")]).unwrap_err();
+        assert_eq!(bad.var, "BABBLR_TRUSTED_PROXIES");
     }
 }

@@ -139,6 +139,9 @@ pub struct Settings {
     /// Mark the session cookie Secure: set to 1 when learners reach the server over HTTPS.
     #[arg(long, env = "BABBLR_SECURE_COOKIES", default_value = "0")]
     pub secure_cookies: Option<String>,
+    /// Comma-separated IP addresses of reverse proxies whose X-Forwarded-For names the real client (for the per-address sign-in limits).
+    #[arg(long, env = "BABBLR_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Where the built site (WASM, CSS, static files) is.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: Option<String>,

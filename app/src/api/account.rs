@@ -21,9 +21,10 @@ async fn session() -> Result<tower_sessions::Session, ApiError> {
 
 /// The client's address, for the attempt limits.
 #[cfg(feature = "ssr")]
-fn address() -> String {
+fn address(engine: &babblr::Engine) -> String {
+    let trusted = &engine.config().auth.trusted_proxies;
     use_context::<http::request::Parts>()
-        .map(|p| babblr::auth::client_address(&p.extensions))
+        .map(|p| babblr::auth::client_address(&p, trusted))
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -48,7 +49,7 @@ pub async fn sign_up(
 ) -> Result<AccountInfo, ApiError> {
     let engine = engine()?;
     let learner = engine
-        .sign_up(&username, &password, invite.as_deref(), &address())
+        .sign_up(&username, &password, invite.as_deref(), &address(&engine))
         .await?;
     babblr::auth::session::begin(&session().await?, learner)
         .await
@@ -60,7 +61,9 @@ pub async fn sign_up(
 #[server(prefix = "", endpoint = "auth/signin", input = ApiJson, output = JsonOut, client = PerfClient)]
 pub async fn sign_in(username: String, password: String) -> Result<AccountInfo, ApiError> {
     let engine = engine()?;
-    let learner = engine.sign_in(&username, &password, &address()).await?;
+    let learner = engine
+        .sign_in(&username, &password, &address(&engine))
+        .await?;
     babblr::auth::session::begin(&session().await?, learner)
         .await
         .map_err(session_error)?;
