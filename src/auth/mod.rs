@@ -12,6 +12,7 @@ pub mod limits;
 pub mod password;
 pub mod session;
 
+pub use crate::api::account::{NOT_SIGNED_IN, SIGN_IN_FAILED};
 use std::net::IpAddr;
 
 /// A learner a request acts for.
@@ -114,5 +115,3 @@ mod tests {
         assert_eq!(client_address(&none, &[proxy]), "unknown");
     }
 }
-
-pub use crate::api::account::{NOT_SIGNED_IN, SIGN_IN_FAILED};
