@@ -105,7 +105,11 @@ test('a new learner is placed, learns words, reviews a chat mistake and sees pro
       expect(fixes).toContain(await card.locator('.back').textContent());
       await page.screenshot({ path: `${SCREENS}/review.png`, fullPage: true });
     }
+    const before = await page.locator('.due-count').textContent();
     await page.getByRole('button', { name: 'Good' }).click();
+    // The rating is stored before the next card shows: wait for the count
+    // to move on, or the next card's kind would be read from this one.
+    await expect(page.locator('.due-count')).not.toHaveText(before ?? '');
   }
   expect(seen.filter((k) => k === 'grammar')).toHaveLength(1);
   expect(seen.filter((k) => k === 'mistake')).toHaveLength(mistakes);
