@@ -730,6 +730,19 @@ async fn sign_up_is_by_invitation_unless_open_and_floods_are_refused() {
 async fn the_first_account_keeps_what_the_local_learner_wrote() {
     let app = spawn_app(StandinConfig::default(), &[]).await;
     let c = app.conversation("german", "A2", "greetings").await;
+    // Without accounts: one local learner, and nothing to sign up to.
+    let me: Value = app.get("/auth/me").await.json().await.unwrap();
+    assert_eq!(
+        (me["accounts"].as_bool(), me["account"]["username"].as_str()),
+        (Some(false), Some("local"))
+    );
+    let res = app
+        .post(
+            "/auth/signup",
+            json!({"username": "ana", "password": password("ana")}),
+        )
+        .await;
+    api_error(res, 409, "conflict").await;
     // The same database, now with accounts.
     let mut vars = app.vars.clone();
     vars.insert("BABBLR_AUTH".into(), "on".into());
