@@ -55,18 +55,22 @@ test('a learner signs up, talks, signs out, signs in again and finds the convers
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(`${base}/signin`);
 
-  // Signed out, the conversation is not readable.
+  // Signed out, the conversation is not readable; its Sign in link comes back here.
   await page.goto(url);
   await hydrated(page);
-  await expect(page.getByRole('alert').first()).toContainText('Sign in to continue.');
-
-  // Sign in again: the conversation is there.
-  await page.goto(`${base}/signin`);
+  const alert = page.getByRole('alert').first();
+  await expect(alert).toContainText('Sign in to continue.');
+  await alert.getByRole('link', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/signin\?next=/);
   await hydrated(page);
   await page.getByLabel('Username').fill('ana');
   await page.getByLabel('Password').fill('ana likes tortilla');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(`${base}/`);
+  await expect(page).toHaveURL(url);
+  await expect(page.locator('li.message')).toHaveCount(3);
+
+  // The conversation is in the list too.
+  await page.goto(`${base}/`);
   await hydrated(page);
   const item = page.locator('li.conversation-item');
   await expect(item).toHaveCount(1);

@@ -41,7 +41,13 @@ fn Field(
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let me = Resource::new(|| (), |_| whoami());
-    let invite = use_query_map().read_untracked().get("invite");
+    let query = use_query_map().read_untracked();
+    let invite = query.get("invite");
+    // Where to go once signed in: a path on this site only (no open redirect).
+    let next = query
+        .get("next")
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
     let creating = RwSignal::new(invite.is_some());
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -59,7 +65,7 @@ pub fn SignInPage() -> impl IntoView {
     );
     Effect::new(move |_| {
         if let Some(Ok(_)) = submit.value().get() {
-            reload_to("/");
+            reload_to(&next);
         }
     });
     let invite_for_submit = invite.clone();

@@ -29,14 +29,37 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn ErrorNote(error: ApiError) -> impl IntoView {
     let sign_in = error.message == babblr::api::NOT_SIGNED_IN;
+    // Back here once signed in.
+    let location = leptos_router::hooks::use_location();
+    let search = location.search.get_untracked();
+    let search = search.trim_start_matches('?');
+    let path = location.pathname.get_untracked();
+    let back = if search.is_empty() {
+        path
+    } else {
+        format!("{path}?{search}")
+    };
+    let here = format!("/signin?next={}", encode(&back));
     view! {
         <p class="error" role="alert">
             <strong>{error.error.as_str().replace('_', " ")}</strong>
             ": "
             {error.message}
-            {sign_in.then(|| view! { " " <a href="/signin">"Sign in"</a> })}
+            {sign_in.then(|| view! { " " <a href=here>"Sign in"</a> })}
         </p>
     }
+}
+
+/// `text` as one query-string value (what a path and its query may hold).
+fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' | '&' | '?' | '=' | '#' | '+' | ' ' => out.push_str(&format!("%{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Formats Unix milliseconds as a short UTC date and time.
@@ -58,5 +81,14 @@ mod tests {
     fn formats_unix_millis() {
         assert_eq!(super::short_time(0), "1970-01-01 00:00 UTC");
         assert_eq!(super::short_time(1_795_000_000_000), "2026-11-18 11:06 UTC");
+    }
+
+    #[test]
+    fn a_path_with_its_query_is_one_query_value() {
+        assert_eq!(super::encode("/c/5"), "/c/5");
+        assert_eq!(
+            super::encode("/review?language=es&x=a b"),
+            "/review%3Flanguage%3Des%26x%3Da%20b"
+        );
     }
 }
