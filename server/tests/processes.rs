@@ -202,6 +202,27 @@ async fn a_session_begun_on_one_process_is_known_to_the_other() {
         .await
         .unwrap();
     assert_eq!(res.status(), 401);
+
+    // Failed sign-ins count on every process: three on A and two on B use
+    // up the name's five, and the right password then waits on A too.
+    for (base, n) in [(&a.base, 3), (&b.base, 2)] {
+        for _ in 0..n {
+            let res = http
+                .post(format!("{base}/auth/signin"))
+                .json(&json!({"username": "ana", "password": "not her password"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 401);
+        }
+    }
+    let res = http
+        .post(format!("{}/auth/signin", a.base))
+        .json(&json!({"username": "ana", "password": "ana likes tortilla"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429, "the limit is shared by the processes");
 }
 
 #[test]

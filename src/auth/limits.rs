@@ -1,111 +1,105 @@
-//! Attempt limits: sliding windows of recent attempts, per key (an account
-//! name or a client address), kept in this process's memory. Several
-//! processes each keep their own, so the limit a client meets is at most the
-//! number of processes times this one; still enough to make guessing a
-//! password online hopeless.
+//! Attempt limits: sliding windows of recent failed attempts per key (an
+//! account name or a client address). The attempts live in the database, so
+//! every process of a deployment counts the same ones and a learner meets
+//! the same limit whichever process answers.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use crate::db::{now_ms, Db};
+use crate::error::Result;
+use std::time::Duration;
 
 /// At most `max` attempts per key in any `window`.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct Limiter {
-    max: usize,
+    /// Keeps one limit's keys apart from another's (`name`, `address`, `sign-up`).
+    kind: &'static str,
+    max: i64,
     window: Duration,
-    hits: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl Limiter {
-    pub fn new(max: usize, window: Duration) -> Limiter {
-        Limiter {
-            max: max.max(1),
-            window,
-            hits: Mutex::new(HashMap::new()),
-        }
+    pub const fn new(kind: &'static str, max: i64, window: Duration) -> Limiter {
+        Limiter { kind, max, window }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}:{key}", self.kind)
+    }
+
+    fn window_ms(&self) -> i64 {
+        self.window.as_millis() as i64
     }
 
     /// How long `key` must wait before its next attempt, if it must.
-    pub fn wait(&self, key: &str) -> Option<Duration> {
-        let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        let q = hits.get_mut(key)?;
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            q.pop_front();
-        }
-        (q.len() >= self.max).then(|| self.window - now.duration_since(q[0]))
+    pub async fn wait(&self, db: &Db, key: &str) -> Result<Option<Duration>> {
+        let now = now_ms();
+        let (count, oldest) = db.attempts(&self.key(key), now - self.window_ms()).await?;
+        Ok((count >= self.max.max(1)).then(|| {
+            let ends = oldest.unwrap_or(now) + self.window_ms();
+            Duration::from_millis((ends - now).max(0) as u64)
+        }))
     }
 
     /// Counts an attempt by `key`.
-    pub fn hit(&self, key: &str) {
-        let now = Instant::now();
-        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        // Keys whose attempts have all aged out go, so the map stays small.
-        if hits.len() > 10_000 {
-            hits.retain(|_, q| {
-                q.back()
-                    .is_some_and(|t| now.duration_since(*t) < self.window)
-            });
-        }
-        hits.entry(key.to_string()).or_default().push_back(now);
+    pub async fn hit(&self, db: &Db, key: &str) -> Result<()> {
+        db.add_attempt(&self.key(key), now_ms()).await
     }
 
     /// Forgets `key` (a successful sign-in clears its failures).
-    pub fn clear(&self, key: &str) {
-        self.hits
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+    pub async fn clear(&self, db: &Db, key: &str) -> Result<()> {
+        db.clear_attempts(&self.key(key)).await
     }
 }
 
-/// The limits a server applies.
-#[derive(Debug)]
-pub struct AuthLimits {
-    /// Failed sign-ins per account name: 5 per 15 minutes.
-    pub per_account: Limiter,
-    /// Failed sign-ins per client address: 20 per 15 minutes.
-    pub per_address: Limiter,
-    /// Sign-ups per client address: 5 per hour.
-    pub sign_ups: Limiter,
-}
-
-impl Default for AuthLimits {
-    fn default() -> Self {
-        AuthLimits {
-            per_account: Limiter::new(5, Duration::from_secs(15 * 60)),
-            per_address: Limiter::new(20, Duration::from_secs(15 * 60)),
-            sign_ups: Limiter::new(5, Duration::from_secs(60 * 60)),
-        }
-    }
-}
+/// Failed sign-ins per account name: 5 per 15 minutes.
+pub const PER_ACCOUNT: Limiter = Limiter::new("name", 5, Duration::from_secs(15 * 60));
+/// Failed sign-ins per client address: 20 per 15 minutes.
+pub const PER_ADDRESS: Limiter = Limiter::new("address", 20, Duration::from_secs(15 * 60));
+/// Sign-ups per client address: 5 per hour.
+pub const SIGN_UPS: Limiter = Limiter::new("sign-up", 5, Duration::from_secs(60 * 60));
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_key_waits_once_it_used_its_attempts_and_others_do_not() {
-        let l = Limiter::new(2, Duration::from_secs(60));
-        assert_eq!(l.wait("ana"), None);
-        l.hit("ana");
-        l.hit("ana");
-        let wait = l.wait("ana").expect("third attempt waits");
-        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
-        assert_eq!(l.wait("bo"), None, "another key is not held up");
-        l.clear("ana");
-        assert_eq!(l.wait("ana"), None);
+    async fn db() -> Db {
+        Db::connect("sqlite::memory:", 1).await.unwrap()
     }
 
-    #[test]
-    fn attempts_age_out_of_the_window() {
-        let l = Limiter::new(1, Duration::from_millis(30));
-        l.hit("ana");
-        assert!(l.wait("ana").is_some());
-        std::thread::sleep(Duration::from_millis(40));
-        assert_eq!(l.wait("ana"), None);
+    #[tokio::test]
+    async fn a_key_waits_once_it_used_its_attempts_and_others_do_not() {
+        let db = db().await;
+        let l = Limiter::new("t", 2, Duration::from_secs(60));
+        assert_eq!(l.wait(&db, "ana").await.unwrap(), None);
+        l.hit(&db, "ana").await.unwrap();
+        l.hit(&db, "ana").await.unwrap();
+        let wait = l
+            .wait(&db, "ana")
+            .await
+            .unwrap()
+            .expect("third attempt waits");
+        assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
+        assert_eq!(
+            l.wait(&db, "bo").await.unwrap(),
+            None,
+            "another key is not held up"
+        );
+        let other = Limiter::new("u", 2, Duration::from_secs(60));
+        assert_eq!(
+            other.wait(&db, "ana").await.unwrap(),
+            None,
+            "nor another limit"
+        );
+        l.clear(&db, "ana").await.unwrap();
+        assert_eq!(l.wait(&db, "ana").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn attempts_age_out_of_the_window() {
+        let db = db().await;
+        let l = Limiter::new("t", 1, Duration::from_millis(30));
+        l.hit(&db, "ana").await.unwrap();
+        assert!(l.wait(&db, "ana").await.unwrap().is_some());
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        assert_eq!(l.wait(&db, "ana").await.unwrap(), None);
     }
 }

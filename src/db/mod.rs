@@ -53,6 +53,7 @@ pub fn now_ms() -> i64 {
 }
 
 pub mod activity;
+mod attempts;
 mod conversations;
 mod learning;
 mod messages;

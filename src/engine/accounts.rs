@@ -5,7 +5,7 @@
 
 use super::Engine;
 use crate::api::{AccountInfo, Invite, Me};
-use crate::auth::{password, AuthMode, Learner, SignUp, SIGN_IN_FAILED};
+use crate::auth::{limits, password, AuthMode, Learner, SignUp, SIGN_IN_FAILED};
 use crate::db::now_ms;
 use crate::db::users::Join;
 use crate::error::{Error, Result};
@@ -86,11 +86,11 @@ impl Engine {
         address: &str,
     ) -> Result<Learner> {
         self.accounts_on()?;
-        let limits = &self.inner.limits;
-        if let Some(wait) = limits.sign_ups.wait(address) {
+        let db = &self.inner.db;
+        if let Some(wait) = limits::SIGN_UPS.wait(db, address).await? {
             return Err(too_many(wait));
         }
-        limits.sign_ups.hit(address);
+        limits::SIGN_UPS.hit(db, address).await?;
         let name = username(raw_username)?;
         password::check_new("password", new_password, &name)?;
         let first = !self.inner.db.has_accounts().await?;
@@ -135,13 +135,12 @@ impl Engine {
     pub async fn sign_in(&self, raw_username: &str, pass: &str, address: &str) -> Result<Learner> {
         self.accounts_on()?;
         let name = raw_username.trim().to_lowercase();
-        let limits = &self.inner.limits;
-        let account_key = format!("name:{name}");
-        if let Some(wait) = limits
-            .per_address
-            .wait(address)
-            .or_else(|| limits.per_account.wait(&account_key))
-        {
+        let db = &self.inner.db;
+        let wait = match limits::PER_ADDRESS.wait(db, address).await? {
+            Some(wait) => Some(wait),
+            None => limits::PER_ACCOUNT.wait(db, &name).await?,
+        };
+        if let Some(wait) = wait {
             return Err(too_many(wait));
         }
         let user = self.inner.db.user_by_name(&name).await?;
@@ -150,15 +149,15 @@ impl Engine {
             .await?;
         match user {
             Some(u) if ok && !u.disabled => {
-                limits.per_account.clear(&account_key);
+                limits::PER_ACCOUNT.clear(db, &name).await?;
                 Ok(Learner {
                     id: u.id,
                     admin: u.admin,
                 })
             }
             _ => {
-                limits.per_account.hit(&account_key);
-                limits.per_address.hit(address);
+                limits::PER_ACCOUNT.hit(db, &name).await?;
+                limits::PER_ADDRESS.hit(db, address).await?;
                 Err(Error::Unauthorized(SIGN_IN_FAILED.into()))
             }
         }

@@ -33,7 +33,7 @@ pub use conversations::Expect;
 pub use input::Prefs;
 
 use crate::api::{ComponentHealth, Health, LearnerPrefs, TutorInfo};
-use crate::auth::{limits::AuthLimits, Learner};
+use crate::auth::Learner;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::Result;
@@ -72,8 +72,6 @@ struct Inner {
     openings: KeyedLocks,
     /// One learner message stored per conversation at a time.
     saves: KeyedLocks,
-    /// Sign-in and sign-up attempts, per account and address.
-    limits: AuthLimits,
     /// The last `/health` answer and when it was checked.
     health: Mutex<Option<(Instant, Health)>>,
     health_refreshing: AtomicBool,
@@ -106,7 +104,6 @@ impl Engine {
                 perf,
                 openings: KeyedLocks::default(),
                 saves: KeyedLocks::default(),
-                limits: AuthLimits::default(),
                 health: Mutex::new(None),
                 health_refreshing: AtomicBool::new(false),
                 #[cfg(feature = "stt")]
