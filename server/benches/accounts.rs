@@ -8,6 +8,7 @@
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;
+use testkit::json_http::session_cookie;
 use testkit::standin::{self, StandinConfig};
 
 const SIGN_INS: usize = 30;
@@ -52,15 +53,6 @@ async fn server(auth: &str, standin: std::net::SocketAddr, dir: &tempfile::TempD
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     testkit::serve(&vars).await.1
-}
-
-fn cookie_of(res: &reqwest::Response) -> String {
-    res.headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_string()
 }
 
 /// Chats per second: `WORKERS` learners at once, each in a conversation of
@@ -129,7 +121,7 @@ async fn main() {
         total.push(t.elapsed().as_secs_f64() * 1000.0);
         argon.push(span_ms(&res, "auth.verify_password").expect("the Argon2 span"));
         assert_eq!(res.status(), 200);
-        cookie = cookie_of(&res);
+        cookie = session_cookie(&res).expect("a session cookie");
     }
     println!("accounts bench (SQLite, loopback, this machine)");
     println!(
@@ -176,7 +168,7 @@ async fn main() {
             "{}",
             res.text().await.unwrap_or_default()
         );
-        learners.push(Some(cookie_of(&res)));
+        learners.push(Some(session_cookie(&res).expect("a session cookie")));
     }
     // Warm both, then measure off, on, off, on and keep each one's best.
     chat_rate(&off, &vec![None; WORKERS]).await;

@@ -8,6 +8,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use testkit::json_http::{session_cookie, session_set_cookie};
 use testkit::standin::StandinConfig;
 use testkit::{api_error, spawn_app, TestApp};
 
@@ -93,27 +94,6 @@ impl Browser {
 
 fn password(name: &str) -> String {
     format!("{name} likes tortilla")
-}
-
-/// `babblr_session=…` from a Set-Cookie header (`babblr_session=` when the
-/// server clears it).
-fn session_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("babblr_session="))
-        .map(|v| v.split(';').next().unwrap_or_default().to_string())
-}
-
-fn set_cookie_header(res: &reqwest::Response) -> String {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("babblr_session="))
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// What learner B must get from a route when it names learner A's things.
@@ -607,7 +587,7 @@ async fn sessions_rotate_at_sign_in_end_at_sign_out_and_stale_cookies_are_cleare
     assert_eq!(res.status(), 200);
     let second = ana.cookie.clone().unwrap();
     assert_ne!(first, second, "the session id rotates at sign-in");
-    let header = set_cookie_header(&res);
+    let header = session_set_cookie(&res).unwrap_or_default();
     assert!(header.contains("HttpOnly"), "{header}");
     assert!(header.contains("SameSite=Lax"), "{header}");
     assert!(
@@ -619,7 +599,7 @@ async fn sessions_rotate_at_sign_in_end_at_sign_out_and_stale_cookies_are_cleare
     let mut thief = Browser::new(&app);
     thief.cookie = Some(first);
     let res = thief.get("/conversations").await;
-    let cleared = set_cookie_header(&res);
+    let cleared = session_set_cookie(&res).unwrap_or_default();
     assert!(
         cleared.contains("Max-Age=0") || cleared.contains("Expires=Thu, 01 Jan 1970"),
         "{cleared}"

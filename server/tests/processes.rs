@@ -169,13 +169,7 @@ async fn a_session_begun_on_one_process_is_known_to_the_other() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_string();
+    let cookie = common::json_http::session_cookie(&res).expect("a session cookie");
     let me: serde_json::Value = http
         .get(format!("{}/auth/me", b.base))
         .header("cookie", &cookie)

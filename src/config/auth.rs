@@ -61,9 +61,7 @@ pub fn from_lookup(
             ))
         }
     };
-    let secure_cookies = var("BABBLR_SECURE_COOKIES")
-        .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-        .unwrap_or(false);
+    let secure_cookies = var("BABBLR_SECURE_COOKIES").is_some_and(|v| super::is_on(&v));
     let mut trusted_proxies = Vec::new();
     for item in var("BABBLR_TRUSTED_PROXIES").unwrap_or_default().split(',') {
         let item = item.trim();

@@ -104,6 +104,14 @@ fn default_model_dir() -> std::path::PathBuf {
         .unwrap_or_else(|| "models".into())
 }
 
+/// Whether a yes/no setting says yes (`1`, `true`, `yes`, `on`, any case).
+fn is_on(value: &str) -> bool {
+    matches!(
+        value.to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
 /// Everything the server needs to know.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -235,11 +243,7 @@ impl Config {
                 })
                 .unwrap_or_default()
         };
-        let flag = |k: &str, default: bool| {
-            var(k)
-                .map(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
-                .unwrap_or(default)
-        };
+        let flag = |k: &str, default: bool| var(k).map_or(default, |v| is_on(&v));
 
         let model_dir: std::path::PathBuf = var("BABBLR_MODEL_DIR")
             .map(Into::into)

@@ -33,19 +33,6 @@ impl User {
     }
 }
 
-/// The tables holding a learner's rows, in the order they are deleted (rows
-/// that point at others first). Messages hang off conversations.
-pub const OWNED_TABLES: [&str; 8] = [
-    "review_log",
-    "review_cards",
-    "exercise_answers",
-    "lesson_completions",
-    "placement_attempts",
-    "user_levels",
-    "activity_days",
-    "conversations",
-];
-
 /// How a new account may join.
 #[derive(Debug, Clone, Copy)]
 pub enum Join<'a> {
@@ -62,9 +49,11 @@ const USER_COLUMNS: &str = "id, username, password_hash, \
      CASE WHEN is_admin THEN 1 ELSE 0 END AS is_admin, \
      CASE WHEN disabled THEN 1 ELSE 0 END AS disabled, created_at";
 
-/// What an export holds of each table (every column the learner's data has;
-/// flags as 0/1, which the `Any` driver can read on SQLite).
-const EXPORT: [(&str, &str); 9] = [
+/// Every table holding a learner's rows, with what an export holds of it
+/// (every column of the learner's data; flags as 0/1, which the `Any` driver
+/// can read on SQLite). Each table's rows point only at tables above it, so
+/// deleting goes bottom up.
+const OWNED: [(&str, &str); 9] = [
     (
         "conversations",
         "id, language, difficulty_level, topic_id, created_at",
@@ -265,15 +254,8 @@ impl Db {
     /// local learner's row (id 1) is kept, emptied, for `BABBLR_AUTH=off`.
     pub async fn delete_user(&self, id: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "DELETE FROM messages WHERE conversation_id IN \
-             (SELECT id FROM conversations WHERE user_id = $1)",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        for table in OWNED_TABLES {
-            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+        for (table, _) in OWNED.iter().rev() {
+            sqlx::query(&format!("DELETE FROM {table} WHERE {}", owned_by(table)))
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
@@ -304,18 +286,24 @@ impl Db {
     /// conversations.
     pub async fn export_user(&self, id: i64) -> Result<Map<String, Value>> {
         let mut out = Map::new();
-        for (table, columns) in EXPORT {
-            let owned = match table {
-                "messages" => {
-                    "conversation_id IN (SELECT id FROM conversations WHERE user_id = $1)"
-                }
-                _ => "user_id = $1",
-            };
-            let sql = format!("SELECT {columns} FROM {table} WHERE {owned} ORDER BY 1");
+        for (table, columns) in OWNED {
+            let sql = format!(
+                "SELECT {columns} FROM {table} WHERE {} ORDER BY 1",
+                owned_by(table)
+            );
             let rows = sqlx::query(&sql).bind(id).fetch_all(&self.pool).await?;
             out.insert(table.into(), rows_json(&rows));
         }
         Ok(out)
+    }
+}
+
+/// The condition selecting learner `$1`'s rows of `table`: messages belong
+/// to them through their conversations, every other table by `user_id`.
+fn owned_by(table: &str) -> &'static str {
+    match table {
+        "messages" => "conversation_id IN (SELECT id FROM conversations WHERE user_id = $1)",
+        _ => "user_id = $1",
     }
 }
 

@@ -36,10 +36,7 @@ pub fn username(raw: &str) -> Result<String> {
 
 /// The stored form of an invitation token: its SHA-256, hex.
 fn token_hash(token: &str) -> String {
-    Sha256::digest(token.trim().as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", Sha256::digest(token.trim().as_bytes()))
 }
 
 impl Engine {
@@ -105,14 +102,7 @@ impl Engine {
                 ))
             }
         };
-        let owned = new_password.to_string();
-        let hash = perf_timed!(
-            INFO,
-            "auth.hash_password",
-            tokio::task::spawn_blocking(move || password::hash(&owned))
-        )
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+        let hash = hash_password(new_password).await?;
         let user = self
             .inner
             .db
@@ -212,10 +202,7 @@ impl Engine {
         self.accounts_on()?;
         let user = self.confirm_password(current).await?;
         password::check_new("new_password", new, user.username.as_deref().unwrap_or(""))?;
-        let owned = new.to_string();
-        let hash = tokio::task::spawn_blocking(move || password::hash(&owned))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
+        let hash = hash_password(new).await?;
         self.inner.db.set_password(user.id, &hash).await?;
         self.inner.db.end_sessions(user.id, keep).await
     }
@@ -300,6 +287,19 @@ impl Engine {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
     }
+}
+
+/// Hashes on a blocking thread (span `auth.hash_password`: Argon2 takes
+/// tens of ms on purpose).
+async fn hash_password(pass: &str) -> Result<String> {
+    let pass = pass.to_string();
+    perf_timed!(
+        INFO,
+        "auth.hash_password",
+        tokio::task::spawn_blocking(move || password::hash(&pass))
+    )
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
 }
 
 fn too_many(wait: std::time::Duration) -> Error {
