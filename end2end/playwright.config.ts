@@ -23,6 +23,12 @@ const gguf = process.env.BABBLR_TEST_GGUF ??
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
     'babblr/test-models/SmolLM2-135M-Instruct.Q4_1.gguf');
 
+// Silero VAD for the voice stream, written by setup.sh --test from the PyPI
+// package's weights.
+const vad = process.env.BABBLR_TEST_VAD ??
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'),
+    'babblr/test-models/ggml-silero-vad.bin');
+
 // The microphone: Chromium's fake capture device plays Spanish speech made
 // with espeak-ng (then 3 s of silence, so the recorder stops by itself).
 const speechText = 'Hola, me llamo Juan. Quiero una mesa para dos personas, por favor.';
@@ -83,6 +89,7 @@ export default defineConfig({
         // The real multilingual Whisper base model, loaded and warmed at start.
         BABBLR_WHISPER_MODEL: path.join(models, 'ggml-base.bin'),
         BABBLR_WHISPER_WARMUP: '1',
+        BABBLR_VAD_MODEL: vad,
       },
     },
     {

@@ -87,6 +87,20 @@ PY
         echo "$gguf_sha  $gguf.part" | sha256sum -c --quiet && mv "$gguf.part" "$gguf"
         rm -rf "$tmp"
     fi
+    # Silero VAD for the voice stream's tests: the weights the PyPI package
+    # silero-vad ships in its wheel, written in whisper.cpp's GGML format.
+    vad="$gguf_dir/ggml-silero-vad.bin"
+    if [ ! -f "$vad" ]; then
+        log "fetching Silero VAD from PyPI for the voice stream's tests"
+        mkdir -p "$gguf_dir"
+        tmp=$(mktemp -d)
+        python3 -m pip download -q --no-deps -d "$tmp" silero-vad==6.2.3
+        wheel=$(ls "$tmp"/*.whl)
+        echo "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8  $wheel" | sha256sum -c --quiet
+        python3 scripts/silero_vad_ggml.py "$wheel" "$vad.part"
+        echo "cd10be23ad4af6b494aca8ae59305b990f113dfed9cad4c95f008c3bb9d1cb53  $vad.part" | sha256sum -c --quiet && mv "$vad.part" "$vad"
+        rm -rf "$tmp"
+    fi
     if [ ! -d end2end/node_modules/@playwright/test ] || [ ! -d end2end/node_modules/axe-core ]; then
         log "installing Playwright and axe-core (no browser download: Debian's Chromium is used)"
         (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

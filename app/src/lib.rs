@@ -8,6 +8,7 @@ pub mod perf;
 pub mod recorder;
 pub mod settings;
 pub mod stream;
+pub mod voice;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};

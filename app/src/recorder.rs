@@ -83,6 +83,8 @@ impl StopGate {
 }
 
 #[cfg(feature = "hydrate")]
+pub(crate) use browser::js_err;
+#[cfg(feature = "hydrate")]
 pub use browser::{record_until, upload, Recording};
 
 /// Records until `stop` fires (or is dropped) or the gate stops it, and
@@ -119,7 +121,7 @@ mod browser {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
-    fn js_err(what: &str, e: JsValue) -> ApiError {
+    pub(crate) fn js_err(what: &str, e: JsValue) -> ApiError {
         let detail = e
             .dyn_ref::<js_sys::Error>()
             .map(|e| String::from(e.message()))
@@ -147,13 +149,43 @@ mod browser {
             on_level: impl Fn(f32) + 'static,
             on_auto_stop: impl Fn(AutoStop) + 'static,
         ) -> Result<Recording, ApiError> {
+            let samples = Rc::new(RefCell::new(Vec::<f32>::new()));
+            let gate = RefCell::new(StopGate::default());
+            let stopped = std::cell::Cell::new(false);
+            let sink = samples.clone();
+            let mut recording = Recording::open(4096, move |data, rate| {
+                let level = rms(data);
+                sink.borrow_mut().extend_from_slice(data);
+                on_level(level);
+                let seconds = data.len() as f64 / rate as f64;
+                if let Some(why) = gate.borrow_mut().feed(level, seconds) {
+                    if !stopped.replace(true) {
+                        on_auto_stop(why);
+                    }
+                }
+            })
+            .await?;
+            recording.samples = samples;
+            Ok(recording)
+        }
+
+        /// Asks for the microphone (echo cancellation on, so a tutor heard
+        /// through speakers is less likely to be taken for the learner) and
+        /// hands each buffer of `buffer` samples to `on_audio` with the rate.
+        pub async fn open(
+            buffer: u32,
+            mut on_audio: impl FnMut(&[f32], u32) + 'static,
+        ) -> Result<Recording, ApiError> {
             let window = web_sys::window().ok_or_else(|| js_err("no window", JsValue::NULL))?;
             let devices = window
                 .navigator()
                 .media_devices()
                 .map_err(|e| js_err("no microphone access in this browser", e))?;
             let constraints = web_sys::MediaStreamConstraints::new();
-            constraints.set_audio(&JsValue::TRUE);
+            let audio = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&audio, &"echoCancellation".into(), &JsValue::TRUE);
+            let _ = js_sys::Reflect::set(&audio, &"noiseSuppression".into(), &JsValue::TRUE);
+            constraints.set_audio(&audio);
             let promise = devices
                 .get_user_media_with_constraints(&constraints)
                 .map_err(|e| js_err("microphone", e))?;
@@ -171,12 +203,8 @@ mod browser {
                 .create_media_stream_source(&stream)
                 .map_err(|e| js_err("audio source", e))?;
             let node = ctx
-                .create_script_processor_with_buffer_size_and_number_of_input_channels_and_number_of_output_channels(4096, 1, 1)
+                .create_script_processor_with_buffer_size_and_number_of_input_channels_and_number_of_output_channels(buffer, 1, 1)
                 .map_err(|e| js_err("audio processor", e))?;
-            let samples = Rc::new(RefCell::new(Vec::<f32>::new()));
-            let gate = RefCell::new(StopGate::default());
-            let stopped = std::cell::Cell::new(false);
-            let sink = samples.clone();
             let on_audio = Closure::<dyn FnMut(web_sys::AudioProcessingEvent)>::new(
                 move |ev: web_sys::AudioProcessingEvent| {
                     let Ok(buffer) = ev.input_buffer() else {
@@ -185,15 +213,7 @@ mod browser {
                     let Ok(data) = buffer.get_channel_data(0) else {
                         return;
                     };
-                    let level = rms(&data);
-                    sink.borrow_mut().extend_from_slice(&data);
-                    on_level(level);
-                    let seconds = data.len() as f64 / rate as f64;
-                    if let Some(why) = gate.borrow_mut().feed(level, seconds) {
-                        if !stopped.replace(true) {
-                            on_auto_stop(why);
-                        }
-                    }
+                    on_audio(&data, rate);
                 },
             );
             node.set_onaudioprocess(Some(on_audio.as_ref().unchecked_ref()));
@@ -207,7 +227,7 @@ mod browser {
                 ctx,
                 stream,
                 node,
-                samples,
+                samples: Rc::new(RefCell::new(Vec::new())),
                 rate,
                 _on_audio: on_audio,
             })

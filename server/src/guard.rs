@@ -49,7 +49,14 @@ impl Guard {
                 ));
             }
         }
-        let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        // A websocket is opened with a GET, but browsers do not apply CORS to
+        // it: another site's page could speak into a learner's session.
+        let websocket = req
+            .headers()
+            .get(header::UPGRADE)
+            .is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket"));
+        let changes_state =
+            websocket || !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if changes_state {
             if let Some(origin) = req.headers().get(header::ORIGIN) {
                 let origin = origin.to_str().unwrap_or("null");

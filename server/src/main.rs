@@ -165,6 +165,14 @@ async fn run_models(
             println!("models in {}:", stt.model_dir.display());
             println!("speech (Whisper):");
             print_models(whisper::list(&stt.model_dir, &current));
+            let vad = whisper::resolve_vad(&stt.vad_model, &stt.model_dir);
+            println!("voice activity (spoken conversation):");
+            print_models(vec![babblr::api::SttModel {
+                name: whisper::display_name(&stt.vad_model),
+                size_mb: whisper::VAD.size_mb,
+                downloaded: vad.is_file(),
+                current: true,
+            }]);
             let current = gguf::resolve(&llm.builtin_model, &llm.model_dir).unwrap_or_default();
             println!("built-in tutor (GGUF):");
             print_models(gguf::list(&llm.model_dir, &current));
@@ -177,6 +185,9 @@ async fn run_models(
                     m.size_mb, llm.hub_url, m.repo
                 );
                 gguf::pull(&name, &llm.model_dir, &llm.hub_url, true).await
+            } else if name == whisper::VAD.name {
+                println!("downloading {name} from {}", whisper::VAD_HUB);
+                whisper::pull_vad(&stt.model_dir, true).await
             } else {
                 println!("downloading {name} from {}", stt.hub_url);
                 whisper::pull(&name, &stt.model_dir, &stt.hub_url, true).await

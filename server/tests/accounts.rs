@@ -362,13 +362,15 @@ fn routes() -> Vec<(Method, &'static str, Value, u16, Other)> {
 }
 
 /// Server functions that are about the session itself, tested on their own.
-const SESSION_ROUTES: [&str; 6] = [
+const SESSION_ROUTES: [&str; 7] = [
     "/auth/signup",
     "/auth/signin",
     "/auth/signout",
     "/auth/password",
     "/account/delete",
     "/stt/transcribe",
+    // The voice stream: tests/voice.rs (its own learner and conversation checks).
+    "/stt/stream",
 ];
 
 fn fill(text: &str, c: i64, m: i64, k: i64) -> String {

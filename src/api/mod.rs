@@ -19,7 +19,7 @@ pub mod speech;
 
 pub use account::*;
 pub use chat::*;
-pub use codec::{ApiJson, ApiJsonEncoding, JsonOut, JsonOutEncoding};
+pub use codec::{ApiJson, ApiJsonEncoding, JsonOut, JsonOutEncoding, VoiceInEncoding};
 pub use error::*;
 pub use health::*;
 pub use learn::*;

@@ -82,8 +82,12 @@ pub struct SttConfig {
     pub hub_url: String,
     /// Largest upload, in bytes.
     pub max_upload_bytes: usize,
-    /// Longest clip, in seconds.
+    /// Longest clip, in seconds (an upload, or a voice stream).
     pub max_seconds: f64,
+    /// The voice activity model: `silero-vad` or a path to a GGML file.
+    pub vad_model: String,
+    /// Quiet after speech that ends a spoken utterance, in ms.
+    pub end_silence_ms: u32,
 }
 
 /// Half the cores, 1 to 4. Measured on a 2-core machine: an idle one ran
@@ -324,6 +328,9 @@ impl Config {
                     .to_string(),
                 max_upload_bytes: number("BABBLR_STT_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)?,
                 max_seconds: 120.0,
+                vad_model: var("BABBLR_VAD_MODEL").unwrap_or_else(|| "silero-vad".into()),
+                end_silence_ms: number("BABBLR_VOICE_END_SILENCE_MS", 700)?.clamp(300, 5_000)
+                    as u32,
             },
         })
     }

@@ -120,6 +120,12 @@ pub struct Settings {
     /// Largest audio upload in bytes (413 past it); clips are limited to 120 s.
     #[arg(long, env = "BABBLR_STT_MAX_UPLOAD_BYTES", default_value = "26214400")]
     pub stt_max_upload_bytes: Option<String>,
+    /// Voice activity model for spoken conversation: silero-vad, or a path to a GGML file.
+    #[arg(long, env = "BABBLR_VAD_MODEL", default_value = "silero-vad")]
+    pub vad_model: Option<String>,
+    /// Quiet after speech, in ms, that ends a spoken message in hands-free mode (300-5000).
+    #[arg(long, env = "BABBLR_VOICE_END_SILENCE_MS", default_value = "700")]
+    pub voice_end_silence_ms: Option<String>,
     /// Where `babblr models pull` downloads from.
     #[arg(
         long,

@@ -28,6 +28,7 @@ pub mod review;
 #[cfg(feature = "stt")]
 mod speech;
 mod translate;
+mod voice;
 
 pub use conversations::Expect;
 pub use input::Prefs;

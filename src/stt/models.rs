@@ -139,6 +139,41 @@ pub fn list(dir: &Path, current: &Path) -> Vec<SttModel> {
     models
 }
 
+/// The voice activity model (Silero VAD 5.1.2 in whisper.cpp's format)
+/// that cuts a spoken conversation into phrases.
+pub const VAD: ModelFile = model(
+    "silero-vad",
+    1,
+    "29940d98d42b91fbd05ce489f3ecf7c72f0a42f027e4875919a28fb4c04ea2cf",
+);
+/// Its file name, as whisper.cpp publishes it.
+pub const VAD_FILE: &str = "ggml-silero-v5.1.2.bin";
+/// Where whisper.cpp publishes it.
+pub const VAD_HUB: &str = "https://huggingface.co/ggml-org/whisper-vad/resolve/main";
+
+/// The VAD model file a setting names: `silero-vad` inside `dir`, or a path.
+pub fn resolve_vad(setting: &str, dir: &Path) -> PathBuf {
+    if setting == VAD.name {
+        dir.join(VAD_FILE)
+    } else {
+        PathBuf::from(setting)
+    }
+}
+
+/// Downloads the VAD model into `dir` (`babblr models pull silero-vad`).
+pub async fn pull_vad(dir: &Path, progress: bool) -> Result<PathBuf> {
+    download(
+        &format!("{VAD_HUB}/{VAD_FILE}"),
+        &dir.join(VAD_FILE),
+        VAD.sha256,
+        Download {
+            progress,
+            read_timeout: READ_TIMEOUT,
+        },
+    )
+    .await
+}
+
 /// Downloads catalogue model `name` from `hub` into `dir` (see [`download`]).
 /// Only catalogue names are taken: a path or a made-up name is refused.
 pub async fn pull(name: &str, dir: &Path, hub: &str, progress: bool) -> Result<PathBuf> {

@@ -63,6 +63,11 @@ impl Slots {
         .map_err(|e| Error::Internal(format!("speech task failed: {e}")))?
     }
 
+    /// Every slot and place in line is taken: a new job would get `stt_busy`.
+    pub fn is_full(&self) -> bool {
+        self.in_line.load(Ordering::SeqCst) >= self.max_in_line
+    }
+
     /// Jobs running and waiting now.
     pub fn load(&self) -> Load {
         let running = self.running.load(Ordering::SeqCst);

@@ -138,6 +138,7 @@ pub fn settings(standin: SocketAddr, db: &str) -> HashMap<String, String> {
             "BABBLR_WHISPER_MODEL".to_string(),
             model_path("ggml-synthetic-64.bin"),
         ),
+        ("BABBLR_VAD_MODEL".to_string(), vad_model_path()),
     ]
     .into_iter()
     .collect()
@@ -154,6 +155,22 @@ pub fn model_path(file: &str) -> String {
         path.display()
     );
     path.display().to_string()
+}
+
+/// Silero VAD in whisper.cpp's format, as `scripts/setup.sh --test` builds
+/// it from the PyPI package's weights (or `BABBLR_TEST_VAD`).
+pub fn vad_model_path() -> String {
+    std::env::var("BABBLR_TEST_VAD").unwrap_or_else(|_| {
+        let cache = std::env::var("XDG_CACHE_HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|_| {
+                std::path::Path::new(&std::env::var("HOME").unwrap_or_default()).join(".cache")
+            });
+        cache
+            .join("babblr/test-models/ggml-silero-vad.bin")
+            .display()
+            .to_string()
+    })
 }
 
 /// Speech made with espeak-ng, as a 16-bit WAV at `rate` Hz with `channels`

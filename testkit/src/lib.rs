@@ -7,9 +7,11 @@
 //! - [`app`]: a Babblr server on a loopback port with a fresh database, and
 //!   helpers to talk to it; re-exported here.
 //! - [`json_http`]: JSON over HTTP for tests and benches that use a URL.
+//! - [`voice`]: the voice stream's websocket, as the browser speaks it.
 
 pub mod app;
 pub mod json_http;
 pub mod standin;
+pub mod voice;
 
 pub use app::*;

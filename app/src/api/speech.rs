@@ -1,12 +1,18 @@
 //! The speech API as server functions, like the rest: `POST /stt/transcribe`
-//! (multipart, field `audio`) and the read-only `GET /stt/cuda`,
+//! (multipart, field `audio`), the voice stream `GET /stt/stream` (a
+//! websocket: audio in while the learner speaks, phrases out as they are
+//! transcribed) and the read-only `GET /stt/cuda`,
 //! `/stt/models`, `/stt/languages`. The upload has its own body limit (the
 //! server's body-limit layer gives this path `BABBLR_STT_MAX_UPLOAD_BYTES`).
 
 use crate::perf::PerfClient;
-use babblr::api::{ApiError, JsonOut, SttBackend, SttLanguage, SttModels, Transcription};
+use babblr::api::{
+    ApiError, JsonOut, JsonOutEncoding, SttBackend, SttLanguage, SttModels, Transcription, VoiceIn,
+    VoiceInEncoding, VoiceOut,
+};
 use leptos::prelude::*;
 use server_fn::codec::{GetUrl, MultipartData, MultipartFormData};
+use server_fn::{BoxedStream, Websocket};
 
 #[cfg(feature = "ssr")]
 use super::engine;
@@ -56,6 +62,22 @@ pub async fn transcribe(data: MultipartData) -> Result<Transcription, ApiError> 
     })?;
     let language = input::optional_language("language", language.as_deref())?;
     Ok(engine.transcribe(audio, language, conversation_id).await?)
+}
+
+/// `GET /stt/stream`, upgraded to a websocket: the first frame says how to
+/// listen ([`babblr::api::VoiceStart`]), audio frames follow while the
+/// learner speaks, and [`VoiceOut`] frames come back: each phrase as it is
+/// transcribed, then the whole utterance when the learner pauses. Faults
+/// come as an `error` frame, never as a failed upgrade.
+#[server(prefix = "", endpoint = "stt/stream", protocol = Websocket<VoiceInEncoding, JsonOutEncoding>, client = PerfClient)]
+pub async fn voice_stream(
+    input: BoxedStream<VoiceIn, ApiError>,
+) -> Result<BoxedStream<VoiceOut, ApiError>, ApiError> {
+    use futures::StreamExt;
+    let engine = engine()?;
+    let frames = std::pin::Pin::<Box<dyn futures::Stream<Item = _> + Send>>::from(input)
+        .map(|frame| frame.map_err(|e| babblr::error::Error::invalid("frame", e.message)));
+    Ok(engine.listen(frames).map(Ok).into())
 }
 
 /// A broken or too-large multipart body, as our JSON error.

@@ -83,6 +83,12 @@ pub fn PerfPage() -> impl IntoView {
             <p class="muted">"Measures from BabblrPerf: what the browser waited, what the server says it spent, and the difference (network and frontend)."</p>
             <BrowserMeasures tick=tick />
         </section>
+
+        <section class="card perf">
+            <h2>"Voice turns"</h2>
+            <p class="muted">"Hands-free turns in this browser, from the end of the learner's speech: the whole transcript, the reply's first token, the tutor's first sound."</p>
+            <VoiceTurns tick=tick />
+        </section>
     }
 }
 
@@ -267,5 +273,83 @@ fn BrowserMeasures(tick: RwSignal<u32>) -> impl IntoView {
             </tbody>
         </table>
         </div>
+    }
+}
+
+/// One hands-free turn: its measures, all starting at the end of speech.
+#[derive(Clone, Debug, PartialEq)]
+struct VoiceTurn {
+    /// (step, milliseconds after the end of speech).
+    steps: Vec<(&'static str, f64)>,
+}
+
+/// The steps of a voice turn, in the order they happen.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+const VOICE_STEPS: [(&str, &str); 3] = [
+    ("ui.voice.end_of_speech_to_transcript", "transcript"),
+    ("ui.voice.end_of_speech_to_first_token", "first token"),
+    ("ui.voice.end_of_speech_to_first_audio", "first sound"),
+];
+
+/// The last voice turns as waterfalls from the end of speech to the first
+/// sound (filled in the browser only).
+#[component]
+fn VoiceTurns(tick: RwSignal<u32>) -> impl IntoView {
+    let turns = RwSignal::new(Vec::<VoiceTurn>::new());
+    Effect::new(move |_| {
+        tick.track();
+        #[cfg(feature = "hydrate")]
+        {
+            // A turn's measures share their start: the end of speech.
+            let mut by_start: Vec<(f64, VoiceTurn)> = Vec::new();
+            for m in crate::perf::measures() {
+                let Some((_, label)) = VOICE_STEPS.iter().find(|(n, _)| *n == m.name) else {
+                    continue;
+                };
+                match by_start
+                    .iter_mut()
+                    .find(|(t, _)| (t - m.start_time).abs() < 0.5)
+                {
+                    Some((_, turn)) => turn.steps.push((label, m.duration)),
+                    None => by_start.push((
+                        m.start_time,
+                        VoiceTurn {
+                            steps: vec![(label, m.duration)],
+                        },
+                    )),
+                }
+            }
+            turns.set(by_start.into_iter().rev().take(5).map(|(_, t)| t).collect());
+        }
+    });
+    view! {
+        {move || {
+            let list = turns.get();
+            if list.is_empty() {
+                return view! { <p class="muted">"No hands-free turns in this browser yet."</p> }.into_any();
+            }
+            view! {
+                <ol class="waterfall voice-turns">
+                    {list.into_iter().map(|turn| {
+                        let end = turn.steps.iter().map(|(_, d)| *d).fold(1.0, f64::max);
+                        let label = turn.steps.iter().map(|(n, d)| format!("{n} {d:.0} ms")).collect::<Vec<_>>().join(" · ");
+                        let height = 4 + turn.steps.len() * 8;
+                        let bars = turn.steps.iter().enumerate().map(|(i, (n, d))| view! {
+                            <rect class="bar speech" data-step=*n x="0" y=(2 + i * 8).to_string()
+                                width=format!("{:.2}", d / end * 1000.0) height="6">
+                                <title>{format!("end of speech → {n}: {d:.0} ms")}</title>
+                            </rect>
+                        }).collect_view();
+                        view! {
+                            <li class="request-row voice-turn">
+                                <span class="label">{label}</span>
+                                <svg class="lanes" viewBox=format!("0 0 1000 {height}") preserveAspectRatio="none"
+                                    role="img" aria-label="voice turn from the end of speech">{bars}</svg>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }.into_any()
+        }}
     }
 }

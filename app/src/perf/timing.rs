@@ -82,6 +82,29 @@ pub fn mark(name: &str) -> String {
     name.to_string()
 }
 
+/// A measure from a moment known only by its time (`performance.now()`
+/// units, such as the end of the learner's speech, which the server finds)
+/// to now; returns its duration in milliseconds.
+pub fn measure_since(name: &str, start_time: f64) -> f64 {
+    let start = unique(name, "start");
+    if let Some(p) = performance() {
+        let opts = Object::new();
+        let _ = Reflect::set(&opts, &"startTime".into(), &start_time.into());
+        if let Some(f) = Reflect::get(&p, &"mark".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+        {
+            let _ = f.call2(&p, &start.as_str().into(), &opts);
+        }
+    }
+    let end = mark(&unique(name, "end"));
+    let d = measure(name, &start, &end, &JsValue::NULL, None, None);
+    if is_enabled() {
+        web_sys::console::log_1(&format!("[PERF] {name} - {d:.2}ms").into());
+    }
+    d
+}
+
 /// `performance.measure(name, {start, end, detail})` and a buffer entry.
 pub fn measure(
     name: &str,

@@ -7,16 +7,20 @@
 //!
 //! - [`chat`]: the state and the turn (send, stream, answer again).
 //! - [`mic`]: the microphone.
+//! - [`handsfree`]: talking without the keyboard: the message goes when the
+//!   learner pauses, and the reply is spoken as it streams in.
 //! - [`bubble`]: one message.
 
 mod bubble;
 mod chat;
+mod handsfree;
 mod mic;
 
 use crate::api::get_conversation;
 use crate::pages::ErrorNote;
 use bubble::MessageBubble;
 use chat::Chat;
+use handsfree::{HandsFree, HandsFreeButton, HandsFreeStatus};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use mic::{Mic, MicButton, MicStatus};
@@ -69,6 +73,10 @@ pub fn ConversationPage() -> impl IntoView {
 #[component]
 fn ChatView(chat: Chat) -> impl IntoView {
     let mic = Mic::new();
+    let hands_free = HandsFree::new();
+    // In hands-free mode the reply is spoken sentence by sentence as it streams.
+    Effect::new(move |_| hands_free.follow_reply(chat));
+    on_cleanup(move || hands_free.leave());
     // An empty conversation asks for the tutor's opening (in the browser:
     // effects do not run on the server, which renders without waiting for it).
     Effect::new(move |_| {
@@ -139,11 +147,13 @@ fn ChatView(chat: Chat) -> impl IntoView {
                 </div>
             </Show>
             <MicStatus mic />
+            <HandsFreeStatus hands_free />
             <form class="composer" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 send_draft();
             }>
                 <MicButton mic chat />
+                <HandsFreeButton hands_free chat />
                 <label for="message-input" class="visually-hidden">"Your message"</label>
                 <textarea id="message-input" name="user_message" rows="2" maxlength="4000" dir="auto" enterkeyhint="send"
                     placeholder="Write your answer… (Enter sends, Shift+Enter for a new line)"
