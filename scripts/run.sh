@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a running Babblr on http://127.0.0.1:8000:
-# installs what is missing, builds (release), downloads the Whisper model and
-# (when no Ollama answers) the built-in tutor model if missing, applies
+# installs what is missing, builds (release), downloads the Whisper and voice
+# activity models and (when no Ollama answers) the built-in tutor model if missing, applies
 # migrations and serves.
 # Settings come from the environment (see README), e.g. BABBLR_ADDR,
 # DATABASE_URL, BABBLR_LLM_PROVIDER=scripted for the demo tutor.
@@ -17,6 +17,13 @@ if [[ "$model" != */* && "$model" != *.bin ]] &&
     [ ! -f "${BABBLR_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/babblr/models}/ggml-$model.bin" ]; then
     target/release/babblr models pull "$model" ||
         echo "[run] could not download the Whisper model '$model'; speech input stays off until 'babblr models pull $model' works" >&2
+fi
+# The voice activity model (1 MB) that hands-free conversation listens with.
+vad=${BABBLR_VAD_MODEL:-silero-vad}
+if [ "$vad" = silero-vad ] &&
+    [ ! -f "${BABBLR_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/babblr/models}/ggml-silero-v5.1.2.bin" ]; then
+    target/release/babblr models pull silero-vad ||
+        echo "[run] could not download the voice activity model; hands-free conversation stays off until 'babblr models pull silero-vad' works" >&2
 fi
 # The built-in tutor model, when it will answer (provider `embedded`, or
 # `auto` with no Ollama answering) and is a catalogue name not yet pulled

@@ -83,8 +83,6 @@ impl StopGate {
 }
 
 #[cfg(feature = "hydrate")]
-pub(crate) use browser::js_err;
-#[cfg(feature = "hydrate")]
 pub use browser::{record_until, upload, Recording};
 
 /// Records until `stop` fires (or is dropped) or the gate stops it, and
@@ -121,7 +119,7 @@ mod browser {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
 
-    pub(crate) fn js_err(what: &str, e: JsValue) -> ApiError {
+    fn js_err(what: &str, e: JsValue) -> ApiError {
         let detail = e
             .dyn_ref::<js_sys::Error>()
             .map(|e| String::from(e.message()))

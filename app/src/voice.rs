@@ -108,7 +108,7 @@ mod browser {
             let recording = Recording::open(BUFFER, move |data, rate| {
                 if first.get().is_none() {
                     let seconds = data.len() as f64 / rate.max(1) as f64;
-                    first.set(Some(crate::perf::timing::now() - seconds * 1000.0));
+                    first.set(Some(crate::perf::now() - seconds * 1000.0));
                 }
                 let _ = sink.unbounded_send(Ok(VoiceIn::Audio(to_pcm16(data, rate))));
             })
@@ -123,10 +123,7 @@ mod browser {
 
         /// The moment (`performance.now()`) `ms` into the stream.
         pub fn at(&self, ms: u64) -> f64 {
-            self.started_at
-                .get()
-                .unwrap_or_else(crate::perf::timing::now)
-                + ms as f64
+            self.started_at.get().unwrap_or_else(crate::perf::now) + ms as f64
         }
 
         /// Stops the microphone; the server finishes what it heard.

@@ -85,6 +85,8 @@ impl Whisper {
         let seconds = samples.len() as f64 / audio::WHISPER_RATE as f64;
         let mut heard = self.run(samples, language, |params| {
             params.set_audio_ctx(phrase_audio_ctx(seconds));
+            // Fast speech is ~4 words (6 tokens) a second; a loop stops here.
+            params.set_max_tokens((seconds * 8.0).ceil() as i32 + 8);
         })?;
         heard.text = collapse_repeats(&heard.text);
         Ok(heard)
@@ -133,39 +135,28 @@ pub fn phrase_audio_ctx(seconds: f64) -> i32 {
     (((seconds.max(1.0) + 2.0) * 50.0).ceil() as i32).min(1500)
 }
 
-/// `text` with a sentence repeated back to back kept once: whisper, reading
-/// a short window, sometimes loops on the last thing it heard.
+/// `text` with a run of two or more words repeated back to back kept once
+/// (case and punctuation aside): whisper, reading a short window,
+/// sometimes loops on the last thing it heard. A word said twice ("sí, sí")
+/// stays.
 pub fn collapse_repeats(text: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let mut rest = text.trim();
-    while !rest.is_empty() {
-        let end = rest
-            .char_indices()
-            .find(|&(_, c)| matches!(c, '.' | '!' | '?' | '…'))
-            .map_or(rest.len(), |(i, c)| i + c.len_utf8());
-        let sentence = rest[..end].trim();
-        if out.last() != Some(&sentence) && !sentence.is_empty() {
-            out.push(sentence);
+    let key = |w: &str| -> String {
+        w.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let mut out: Vec<(&str, String)> = Vec::new();
+    for word in text.split_whitespace() {
+        out.push((word, key(word)));
+        let n = out.len();
+        if let Some(len) =
+            (2..=n / 2).find(|&len| (0..len).all(|i| out[n - len + i].1 == out[n - 2 * len + i].1))
+        {
+            out.truncate(n - len);
         }
-        rest = rest[end..].trim_start();
     }
-    out.join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_sentence_repeated_back_to_back_is_kept_once() {
-        let looped = "¡Hola, me llamo Juan! ¡Hola, me llamo Juan! ¡Hola, me llamo Juan!";
-        assert_eq!(super::collapse_repeats(looped), "¡Hola, me llamo Juan!");
-        let fine = "Sí. Sí, claro. Sí.";
-        assert_eq!(super::collapse_repeats(fine), fine);
-        assert_eq!(
-            super::collapse_repeats("sin punto final"),
-            "sin punto final"
-        );
-        assert_eq!(super::collapse_repeats(""), "");
-    }
+    out.iter().map(|(w, _)| *w).collect::<Vec<_>>().join(" ")
 }
 
 /// The shared speech service: one loaded model.
@@ -249,4 +240,22 @@ pub fn languages() -> Vec<SttLanguage> {
             whisper_id: whisper_rs::get_lang_id(l.iso()).unwrap_or(-1),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn words_repeated_back_to_back_are_kept_once() {
+        let looped = "¡Hola, me llamo Juan! ¡Hola, me llamo Juan! ¡Hola, me llamo Juan!";
+        assert_eq!(super::collapse_repeats(looped), "¡Hola, me llamo Juan!");
+        let looped = "Somos, cuatro, personas Somos, cuatro, personas Somos, cuatro, personas";
+        assert_eq!(super::collapse_repeats(looped), "Somos, cuatro, personas");
+        let fine = "Sí. Sí, claro. Sí, sí.";
+        assert_eq!(super::collapse_repeats(fine), fine);
+        assert_eq!(
+            super::collapse_repeats("sin punto final"),
+            "sin punto final"
+        );
+        assert_eq!(super::collapse_repeats(""), "");
+    }
 }
