@@ -31,8 +31,12 @@ pub fn to_pcm16(samples: &[f32], rate: u32) -> Vec<i16> {
         .collect()
 }
 
+/// A clause at least this long (bytes) is spoken at its comma, so a long
+/// first sentence does not hold back the tutor's first word.
+const LONG_CLAUSE: usize = 40;
+
 /// The complete sentences of a reply that is still streaming in, each
-/// handed out once.
+/// handed out once (a long one at a comma, semicolon or colon).
 #[derive(Debug, Default, Clone)]
 pub struct Sentences {
     /// Bytes of the reply already handed out.
@@ -47,8 +51,10 @@ impl Sentences {
         let mut start = 0;
         let mut chars = rest.char_indices().peekable();
         while let Some((i, c)) = chars.next() {
-            let ends = matches!(c, '.' | '!' | '?' | '…' | '\n')
-                && chars.peek().is_some_and(|(_, n)| n.is_whitespace());
+            let spaced = chars.peek().is_some_and(|(_, n)| n.is_whitespace());
+            let ends = spaced
+                && (matches!(c, '.' | '!' | '?' | '…' | '\n')
+                    || (matches!(c, ',' | ';' | ':') && i - start >= LONG_CLAUSE));
             if ends {
                 let end = i + c.len_utf8();
                 let sentence = rest[start..end].trim();
@@ -173,5 +179,11 @@ mod tests {
         );
         assert_eq!(s.complete("Otra. "), ["Otra."], "finish starts afresh");
         assert_eq!(s.finish("Otra. "), None);
+        // A long clause goes at its comma; a short one waits for the point.
+        let long = "Claro, en el restaurante de mi barrio siempre pedimos paella, y después";
+        assert_eq!(
+            s.complete(long),
+            ["Claro, en el restaurante de mi barrio siempre pedimos paella,"]
+        );
     }
 }

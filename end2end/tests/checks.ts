@@ -8,6 +8,22 @@ export async function hydrated(page: Page) {
   await page.waitForSelector('body[data-hydrated="true"]');
 }
 
+/**
+ * From the home page, starts a Spanish A1 restaurant conversation with
+ * BabblrPerf on, and waits for the tutor's opening.
+ */
+export async function startSpanishRestaurant(page: Page) {
+  await page.goto('/');
+  await hydrated(page);
+  await page.evaluate(() => (window as any).BabblrPerf.enable());
+  await page.locator('select[name="language"]').selectOption('spanish');
+  await page.locator('select[name="difficulty_level"]').selectOption('A1');
+  await page.locator('select[name="topic_id"]').selectOption('restaurant');
+  await page.getByRole('button', { name: 'Start conversation' }).click();
+  await expect(page).toHaveURL(/\/c\/\d+$/);
+  await expect(page.locator('li.message.assistant')).toHaveCount(1);
+}
+
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 /** Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page; no violation may remain. */

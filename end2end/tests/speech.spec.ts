@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { hydrated } from './checks';
+import { startSpanishRestaurant } from './checks';
 
 // Chromium's fake microphone plays espeak-ng's Spanish "… una mesa para dos
 // personas, por favor." (see playwright.config.ts); the server transcribes it
@@ -7,15 +7,7 @@ import { hydrated } from './checks';
 
 test('a learner speaks an answer: recorded, transcribed, edited and sent', async ({ page }) => {
   test.setTimeout(120_000);
-  await page.goto('/');
-  await hydrated(page);
-  await page.evaluate(() => (window as any).BabblrPerf.enable());
-  await page.locator('select[name="language"]').selectOption('spanish');
-  await page.locator('select[name="difficulty_level"]').selectOption('A1');
-  await page.locator('select[name="topic_id"]').selectOption('restaurant');
-  await page.getByRole('button', { name: 'Start conversation' }).click();
-  await expect(page).toHaveURL(/\/c\/\d+$/);
-  await expect(page.locator('li.message.assistant')).toHaveCount(1);
+  await startSpanishRestaurant(page);
 
   const mic = page.getByRole('button', { name: 'Record a spoken answer' });
   await mic.click();

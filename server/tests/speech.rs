@@ -4,7 +4,9 @@
 
 use testkit as common;
 
-use common::{api_error, convert_wav, encode_wav, model_path, spawn_app, speech_wav, TestApp};
+use common::{
+    api_error, convert_wav, encode_wav, model_path, spawn_app, speech_wav, words, TestApp,
+};
 use serde_json::Value;
 use testkit::standin::StandinConfig;
 
@@ -17,19 +19,6 @@ async fn base_app() -> TestApp {
         &[("BABBLR_WHISPER_MODEL", &model_path("ggml-base.bin"))],
     )
     .await
-}
-
-/// Lower-case words, without punctuation: what "the same transcript" compares.
-fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
 }
 
 async fn transcribed(app: &TestApp, query: &str, wav: Vec<u8>) -> Value {

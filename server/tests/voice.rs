@@ -7,7 +7,7 @@ use testkit as common;
 
 use babblr::api::{VoiceIn, VoiceOut, VoiceStart};
 use common::voice::{self, pcm, speak, trimmed};
-use common::{model_path, spawn_app, speech_wav, vad_model_path, TestApp};
+use common::{model_path, spawn_app, speech_wav, vad_model_path, words, TestApp};
 use futures::{SinkExt, StreamExt};
 use testkit::standin::StandinConfig;
 
@@ -54,18 +54,6 @@ fn start(language: &str) -> VoiceStart {
         conversation_id: None,
         end_silence_ms: None,
     }
-}
-
-fn words(text: &str) -> Vec<String> {
-    text.split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
-        })
-        .filter(|w| !w.is_empty())
-        .collect()
 }
 
 #[tokio::test]

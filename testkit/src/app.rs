@@ -173,6 +173,19 @@ pub fn vad_model_path() -> String {
     })
 }
 
+/// Lower-case words, without punctuation: what "the same transcript" compares.
+pub fn words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
 /// Speech made with espeak-ng, as a 16-bit WAV at `rate` Hz with `channels`
 /// channels (sox resamples), with `pad` seconds of silence after it.
 pub fn speech_wav(voice: &str, text: &str, rate: u32, channels: u32) -> Vec<u8> {
