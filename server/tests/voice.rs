@@ -278,3 +278,32 @@ async fn with_accounts_the_stream_needs_a_learner_and_hears_only_their_conversat
         "bob cannot use ana's conversation"
     );
 }
+
+#[tokio::test]
+async fn with_every_transcription_slot_busy_the_learner_is_told_at_once() {
+    let app = spawn_app(
+        StandinConfig::default(),
+        &[
+            ("BABBLR_WHISPER_MODEL", &model_path("ggml-base.bin")),
+            ("BABBLR_STT_MAX_CONCURRENT", "1"),
+            ("BABBLR_STT_MAX_QUEUE", "0"),
+        ],
+    )
+    .await;
+    // A long upload takes the only slot for seconds.
+    let long = speech_wav("es", &SENTENCES.join(" ").repeat(3), 16_000, 1);
+    let upload = app.transcribe("language=es", long);
+    let stream = async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let started = std::time::Instant::now();
+        let heard = speak(&app.base, &[], start("es"), &[0; 1600], 100, false).await;
+        (heard, started.elapsed())
+    };
+    let (res, (heard, waited)) = tokio::join!(upload, stream);
+    assert_eq!(res.status(), 200, "the upload is served");
+    assert_eq!(heard.error().expect("an error frame").0, "stt_busy");
+    assert!(
+        waited.as_secs_f64() < 1.0,
+        "told at once, not after the upload: {waited:?}"
+    );
+}
