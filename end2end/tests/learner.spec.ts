@@ -29,6 +29,17 @@ test('a learner starts, chats, reopens and deletes a conversation', async ({ pag
   await expect(mine.locator('.corrections')).toContainText('Je vais');
   await expect(mine.locator('.chip.grammar')).toBeVisible();
   await expect(page.locator('li.message.assistant')).toHaveCount(2);
+  // The better sentence can be heard, in the conversation's language.
+  await page.evaluate(() => {
+    const w = window as any;
+    w.__heard = [];
+    speechSynthesis.speak = (u: SpeechSynthesisUtterance) => { w.__heard.push([u.text, u.lang]); };
+  });
+  await mine.getByRole('button', { name: 'Listen to the better sentence' }).click();
+  const heard = await page.evaluate(() => (window as any).__heard);
+  expect(heard).toHaveLength(1);
+  expect(heard[0][0]).toContain('Je vais');
+  expect(heard[0][1]).toBe('fr');
   await page.screenshot({ path: 'test-results/screens/conversation.png', fullPage: true });
 
   // The translation toggle fetches and shows the learner-language text.

@@ -1,5 +1,6 @@
-//! One message: the text; for the learner, their corrections; for the tutor,
-//! a translation toggle and a button that reads it aloud.
+//! One message: the text; for the learner, their corrections (the better
+//! sentence can be heard); for the tutor, a translation toggle and a button
+//! that reads it aloud.
 
 use super::chat::Chat;
 use crate::api::translate_message;
@@ -71,13 +72,13 @@ pub fn MessageBubble(message: Message, chat: Chat) -> impl IntoView {
         });
     };
 
-    let speak_text = content.clone();
-    let speak = move |_| {
+    // Reads `text` aloud in the conversation's language.
+    let say = move |text: &str| {
         #[cfg(feature = "hydrate")]
         if let (Some(c), Some(w)) = (chat.conversation.get_untracked(), web_sys::window()) {
             if let (Ok(synth), Ok(u)) = (
                 w.speech_synthesis(),
-                web_sys::SpeechSynthesisUtterance::new_with_text(&speak_text),
+                web_sys::SpeechSynthesisUtterance::new_with_text(text),
             ) {
                 u.set_lang(c.language.iso());
                 synth.cancel();
@@ -85,7 +86,15 @@ pub fn MessageBubble(message: Message, chat: Chat) -> impl IntoView {
             }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = &speak_text;
+        let _ = text;
+    };
+    let speak_text = content.clone();
+    let speak = move |_| say(&speak_text);
+    let better = corrected.clone();
+    let speak_better = move |_| {
+        if let Some(b) = &better {
+            say(b);
+        }
     };
 
     view! {
@@ -106,7 +115,11 @@ pub fn MessageBubble(message: Message, chat: Chat) -> impl IntoView {
             </div>
             {(is_user && (!corrections.is_empty() || corrected.is_some())).then(|| view! {
                 <div class="corrections" role="group" aria-label="Corrections">
-                    {corrected.clone().map(|c| view! { <p class="corrected"><span class="label">"Better: "</span>{c}</p> })}
+                    {corrected.clone().map(|c| view! {
+                        <p class="corrected"><span class="label">"Better: "</span>{c}" "
+                            <button type="button" class="link" on:click=speak_better aria-label="Listen to the better sentence">"Listen"</button>
+                        </p>
+                    })}
                     <ul>
                         {corrections.iter().map(|c| view! {
                             <li class="correction">
