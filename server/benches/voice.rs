@@ -15,6 +15,7 @@
 use testkit as common;
 
 use babblr::api::{VoiceOut, VoiceStart};
+use common::json_http::post_json;
 use common::voice::{pcm, speak, trimmed};
 use common::words;
 use std::collections::HashMap;
@@ -175,21 +176,19 @@ async fn main() {
     let http = reqwest::Client::new();
     // A conversation with the tutor's opening, as a learner finds it.
     let fresh = || async {
-        let c: serde_json::Value = http
-            .post(format!("{base}/conversations"))
-            .json(&serde_json::json!({"language": "spanish", "difficulty_level": "A1", "topic_id": "restaurant"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let c = post_json(
+            &http,
+            &format!("{base}/conversations"),
+            &serde_json::json!({"language": "spanish", "difficulty_level": "A1", "topic_id": "restaurant"}),
+        )
+        .await;
         let id = c["id"].as_i64().unwrap();
-        http.post(format!("{base}/chat/initial-message"))
-            .json(&serde_json::json!({"conversation_id": id, "language": "spanish", "difficulty_level": "A1", "topic_id": "restaurant"}))
-            .send()
-            .await
-            .unwrap();
+        post_json(
+            &http,
+            &format!("{base}/chat/initial-message"),
+            &serde_json::json!({"conversation_id": id, "language": "spanish", "difficulty_level": "A1", "topic_id": "restaurant"}),
+        )
+        .await;
         id
     };
     let id = fresh().await;
