@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct Settings {
     pub native_language: Option<String>,
     pub correction_max_level: Option<String>,
+    /// Hands-free: the pause, in ms, after which a spoken message is sent.
+    #[serde(default)]
+    pub voice_pause_ms: Option<u32>,
 }
 
 /// localStorage key of the settings.
@@ -113,6 +116,18 @@ pub fn SettingsPanel(tutor: Resource<Result<TutorInfo, babblr::api::ApiError>>) 
                         {CefrLevel::ALL.into_iter().map(|l| view! {
                             <option value=l.id()>{format!("At levels up to {l}")}</option>
                         }).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Hands-free: send what I said after a pause of"
+                    <select name="voice_pause_ms"
+                        prop:value=move || settings.get().voice_pause_ms.map(|ms| ms.to_string()).unwrap_or_default()
+                        on:change=move |ev| settings.update(|s| s.voice_pause_ms = event_target_value(&ev).parse().ok())>
+                        <option value="">"Default (the server's, 0.7 s unless set)"</option>
+                        {[(500, "0.5 s (quick talkers)"), (1000, "1 s"), (1500, "1.5 s"), (2500, "2.5 s (time to think)")]
+                            .into_iter()
+                            .map(|(ms, label)| view! { <option value=ms.to_string()>{label}</option> })
+                            .collect_view()}
                     </select>
                 </label>
                 <p class="model">

@@ -174,7 +174,7 @@ test('no page scrolls sideways at 360 or 390 px, tables scroll in their own box,
   }
 });
 
-test('keyboard only: start a conversation, translate, send a message, reach the microphone, open settings', async ({ page }) => {
+test('keyboard only: start a conversation, translate, send a message, reach the microphone and hands-free, open settings', async ({ page }) => {
   await page.setViewportSize(DESKTOP);
   await page.goto('/');
   await hydrated(page);
@@ -207,6 +207,9 @@ test('keyboard only: start a conversation, translate, send a message, reach the 
   await expect(page.locator('#message-input')).toHaveValue('');
 
   await expect(page.locator('#mic-button')).toBeEnabled();
+  await tabTo(page, '#hands-free', { back: true });
+  await expectFocusRing(page, 'the hands-free switch');
+  await expect(page.locator('#hands-free')).toHaveAttribute('aria-pressed', 'false');
   await tabTo(page, '#mic-button', { back: true });
   await expectFocusRing(page, 'the microphone');
   await expect(page.locator('#mic-button')).toHaveAttribute('aria-label', /record/i);
@@ -220,6 +223,9 @@ test('keyboard only: start a conversation, translate, send a message, reach the 
   await expectFocusRing(page, 'the learner-language list');
   await page.keyboard.press('Tab');
   await expect(page.locator('select[name="correction_max_level"]')).toBeFocused();
+  await page.keyboard.press('Tab');
+  await expect(page.locator('select[name="voice_pause_ms"]')).toBeFocused();
+  await expectFocusRing(page, 'the hands-free pause list');
   await page.keyboard.press('Tab');
   await expect(page.locator('input[name="perf_debug"]')).toBeFocused();
   await expectFocusRing(page, 'the performance switch');

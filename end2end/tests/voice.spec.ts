@@ -23,6 +23,11 @@ test('hands-free: the learner speaks, the message goes at the pause, the reply i
   });
   await startSpanishRestaurant(page);
 
+  // The learner wants time to think: 2.5 s of quiet before a message goes.
+  await page.locator('details.settings summary').click();
+  await page.locator('select[name="voice_pause_ms"]').selectOption('2500');
+  await page.locator('details.settings summary').click();
+
   const toggle = page.getByRole('button', { name: 'Hands-free conversation' });
   await toggle.click();
   await expect(toggle).toHaveAttribute('aria-pressed', 'true');
@@ -57,6 +62,8 @@ test('hands-free: the learner speaks, the message goes at the pause, the reply i
   const [transcript, token, audio] = ['end_of_speech_to_transcript', 'end_of_speech_to_first_token', 'end_of_speech_to_first_audio'].map(get);
   expect(transcript && token && audio, JSON.stringify(measures)).toBeTruthy();
   expect(token!.start).toBeCloseTo(transcript!.start, 0);
+  // The message waited for the learner's own pause (the default is 0.7 s).
+  expect(transcript!.end - transcript!.start).toBeGreaterThan(2000);
   expect(transcript!.end).toBeLessThanOrEqual(token!.end);
   expect(token!.end).toBeLessThanOrEqual(audio!.end);
 

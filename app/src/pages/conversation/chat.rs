@@ -42,6 +42,11 @@ impl Chat {
         }
     }
 
+    /// The learner's settings now.
+    pub fn settings(&self) -> crate::settings::Settings {
+        self.settings.get_untracked()
+    }
+
     /// Shows a conversation as the server sent it.
     pub fn load(&self, d: ConversationDetail) {
         self.conversation.set(Some(d.conversation));

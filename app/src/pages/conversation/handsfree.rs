@@ -236,7 +236,7 @@ impl HandsFree {
                 sample_rate: crate::recorder::RATE,
                 language: Some(c.language.id().into()),
                 conversation_id: Some(c.id),
-                end_silence_ms: None,
+                end_silence_ms: chat.settings().voice_pause_ms,
             };
             let mut ear = match Listening::open(start).await {
                 Ok(l) => l,
