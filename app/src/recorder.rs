@@ -128,6 +128,29 @@ mod browser {
         ApiError::new(codes::NETWORK, format!("{what}: {detail}"))
     }
 
+    /// Why the microphone could not be had, in words a learner can act on.
+    fn microphone_refused(e: JsValue) -> ApiError {
+        let name = e
+            .dyn_ref::<web_sys::DomException>()
+            .map(|d| d.name())
+            .unwrap_or_default();
+        match name.as_str() {
+            "NotAllowedError" | "SecurityError" => ApiError::new(
+                codes::NETWORK,
+                "The microphone is blocked for this site: allow it in the browser (the icon in the address bar), or type your answer.",
+            ),
+            "NotFoundError" | "OverconstrainedError" => ApiError::new(
+                codes::NETWORK,
+                "No microphone was found: plug one in, or type your answer.",
+            ),
+            "NotReadableError" | "AbortError" => ApiError::new(
+                codes::NETWORK,
+                "The microphone is in use by another program: close it, or type your answer.",
+            ),
+            _ => js_err("microphone", e),
+        }
+    }
+
     /// A recording in progress. Dropping it without [`Recording::stop`] also
     /// releases the microphone.
     pub struct Recording {
@@ -189,7 +212,7 @@ mod browser {
                 .map_err(|e| js_err("microphone", e))?;
             let stream: web_sys::MediaStream = JsFuture::from(promise)
                 .await
-                .map_err(|e| js_err("microphone permission", e))?
+                .map_err(microphone_refused)?
                 .unchecked_into();
             let opts = web_sys::AudioContextOptions::new();
             opts.set_sample_rate(RATE as f32);

@@ -74,3 +74,20 @@ test('hands-free: the learner speaks, the message goes at the pause, the reply i
   await expect(page.locator('.voice-turn').first()).toBeVisible();
   await expect(page.locator('.voice-turn rect[data-step="first sound"]').first()).toBeAttached();
 });
+
+test('a refused microphone is a clear note, and the keyboard still works', async ({ page }) => {
+  await page.addInitScript(() => {
+    navigator.mediaDevices.getUserMedia = () =>
+      Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+  });
+  await startSpanishRestaurant(page);
+  const toggle = page.getByRole('button', { name: 'Hands-free conversation' });
+  await toggle.click();
+  await expect(page.locator('.error-row')).toContainText('microphone is blocked');
+  await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+  const input = page.getByLabel('Your message');
+  await input.fill('Hola, quiero una mesa.');
+  await input.press('Enter');
+  await expect(page.locator('li.message.assistant')).toHaveCount(2);
+  await expect(page.locator('.error-row')).toHaveCount(0);
+});
