@@ -81,7 +81,7 @@ impl Sentences {
 }
 
 #[cfg(feature = "hydrate")]
-pub use browser::Listening;
+pub use browser::{silence, utterance, Listening};
 
 #[cfg(feature = "hydrate")]
 mod browser {
@@ -90,6 +90,39 @@ mod browser {
     use babblr::api::{ApiError, VoiceIn, VoiceOut, VoiceStart};
     use futures::channel::mpsc;
     use futures::StreamExt;
+
+    /// A sentence for `speechSynthesis` in `language` (an ISO code), with a
+    /// voice for that language when the browser has one; `None` where the
+    /// browser cannot speak.
+    pub fn utterance(
+        text: &str,
+        language: &str,
+    ) -> Option<(web_sys::SpeechSynthesis, web_sys::SpeechSynthesisUtterance)> {
+        use wasm_bindgen::JsCast;
+        let synth = web_sys::window()?.speech_synthesis().ok()?;
+        let u = web_sys::SpeechSynthesisUtterance::new_with_text(text).ok()?;
+        u.set_lang(language);
+        let voice = synth
+            .get_voices()
+            .iter()
+            .filter_map(|v| v.dyn_into::<web_sys::SpeechSynthesisVoice>().ok())
+            .find(|v| {
+                v.lang()
+                    .to_lowercase()
+                    .starts_with(&language.to_lowercase())
+            });
+        if let Some(v) = voice {
+            u.set_voice(Some(&v));
+        }
+        Some((synth, u))
+    }
+
+    /// Stops whatever the page is saying.
+    pub fn silence() {
+        if let Some(s) = web_sys::window().and_then(|w| w.speech_synthesis().ok()) {
+            s.cancel();
+        }
+    }
 
     /// The microphone streaming to the server, and what comes back.
     pub struct Listening {

@@ -63,6 +63,10 @@ pub struct LlmConfig {
     pub hub_url: String,
 }
 
+/// The quiet that may end a spoken utterance, in ms: the server's setting
+/// and a stream's own request are both held to it.
+pub const END_SILENCE_MS: std::ops::RangeInclusive<u32> = 300..=5_000;
+
 /// Speech-to-text settings.
 #[derive(Debug, Clone)]
 pub struct SttConfig {
@@ -329,8 +333,10 @@ impl Config {
                 max_upload_bytes: number("BABBLR_STT_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)?,
                 max_seconds: 120.0,
                 vad_model: var("BABBLR_VAD_MODEL").unwrap_or_else(|| "silero-vad".into()),
-                end_silence_ms: number("BABBLR_VOICE_END_SILENCE_MS", 700)?.clamp(300, 5_000)
-                    as u32,
+                end_silence_ms: number("BABBLR_VOICE_END_SILENCE_MS", 700)?.clamp(
+                    *END_SILENCE_MS.start() as usize,
+                    *END_SILENCE_MS.end() as usize,
+                ) as u32,
             },
         })
     }

@@ -264,7 +264,10 @@ impl Engine {
         let end_silence = start
             .end_silence_ms
             .unwrap_or(self.inner.config.stt.end_silence_ms)
-            .clamp(300, 5_000);
+            .clamp(
+                *crate::config::END_SILENCE_MS.start(),
+                *crate::config::END_SILENCE_MS.end(),
+            );
         Ok((language, end_silence))
     }
 

@@ -156,11 +156,6 @@ impl Phrases {
         self.at
     }
 
-    /// The utterance has ended.
-    pub fn ended(&self) -> bool {
-        self.ended
-    }
-
     /// Ends the open phrase at its quietest frame among the last
     /// [`Cuts::search`]; what follows that frame opens the next phrase.
     fn force_cut(&mut self, start: usize, speech: usize, out: &mut Vec<Cut>) {

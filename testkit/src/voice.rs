@@ -15,8 +15,6 @@ use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 pub struct Heard {
     /// Every frame, with when it arrived (from the first audio sent).
     pub frames: Vec<(Duration, VoiceOut)>,
-    /// When the last audio frame was sent.
-    pub audio_sent: Duration,
 }
 
 impl Heard {
@@ -139,13 +137,12 @@ pub async fn speak(
             break;
         }
     }
-    let audio_sent = t0.elapsed();
     let _ = tx.send(frame(&VoiceIn::Stop)).await;
     let frames = tokio::time::timeout(Duration::from_secs(120), reader)
         .await
         .expect("the stream ends")
         .unwrap();
-    Heard { frames, audio_sent }
+    Heard { frames }
 }
 
 /// `samples` without the near-silence espeak-ng puts before and after

@@ -75,12 +75,8 @@ pub fn MessageBubble(message: Message, chat: Chat) -> impl IntoView {
     // Reads `text` aloud in the conversation's language.
     let say = move |text: &str| {
         #[cfg(feature = "hydrate")]
-        if let (Some(c), Some(w)) = (chat.conversation.get_untracked(), web_sys::window()) {
-            if let (Ok(synth), Ok(u)) = (
-                w.speech_synthesis(),
-                web_sys::SpeechSynthesisUtterance::new_with_text(text),
-            ) {
-                u.set_lang(c.language.iso());
+        if let Some(c) = chat.conversation.get_untracked() {
+            if let Some((synth, u)) = crate::voice::utterance(text, c.language.iso()) {
                 synth.cancel();
                 synth.speak(&u);
             }

@@ -101,12 +101,7 @@ impl HandsFree {
     }
 
     fn turn_off(self) {
-        self.stop.update_value(|s| {
-            if let Some(s) = s.take() {
-                let _ = s.send(());
-            }
-        });
-        silence();
+        self.leave();
         self.queued.set(0);
         self.turn.update_value(|t| t.replying = false);
         self.state.set(Voice::Off);
@@ -168,25 +163,9 @@ impl HandsFree {
         #[cfg(feature = "hydrate")]
         {
             use wasm_bindgen::prelude::*;
-            let Some(synth) = web_sys::window().and_then(|w| w.speech_synthesis().ok()) else {
+            let Some((synth, u)) = crate::voice::utterance(text, language) else {
                 return;
             };
-            let Ok(u) = web_sys::SpeechSynthesisUtterance::new_with_text(text) else {
-                return;
-            };
-            u.set_lang(language);
-            let voice = synth
-                .get_voices()
-                .iter()
-                .filter_map(|v| v.dyn_into::<web_sys::SpeechSynthesisVoice>().ok())
-                .find(|v| {
-                    v.lang()
-                        .to_lowercase()
-                        .starts_with(&language.to_lowercase())
-                });
-            if let Some(v) = voice {
-                u.set_voice(Some(&v));
-            }
             let started = move || {
                 self.turn.update_value(|t| {
                     if std::mem::take(&mut t.first_audio) {
@@ -346,9 +325,7 @@ impl HandsFree {
 /// Stops the tutor's voice.
 fn silence() {
     #[cfg(feature = "hydrate")]
-    if let Some(s) = web_sys::window().and_then(|w| w.speech_synthesis().ok()) {
-        s.cancel();
-    }
+    crate::voice::silence();
 }
 
 /// A measure from the end of the learner's speech to now.
