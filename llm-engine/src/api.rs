@@ -2,7 +2,10 @@
 //! one complete JSON line per chunk, or one object), `/api/tags`,
 //! `/api/show`, `/api/version`. The final line carries Ollama's timing
 //! fields, plus `prompt_cache_count`: prompt tokens found in the KV cache.
+//! One route is this engine's own, as Ollama has none like it:
+//! `POST /babblr/score` weighs candidate answers ([`crate::engine::score`]).
 
+use crate::engine::score::Candidates;
 use crate::engine::{Engine, Event, Request, Stats};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -30,6 +33,7 @@ pub fn router(engine: Engine, name: String) -> Router {
         .route("/api/tags", get(tags))
         .route("/api/show", post(show))
         .route("/api/chat", post(chat))
+        .route("/babblr/score", post(score))
         .with_state(Arc::new(Served { engine, name }))
 }
 
@@ -63,6 +67,29 @@ fn not_found(name: &str) -> Response {
         Json(json!({"error": format!("model '{name}' not found")})),
     )
         .into_response()
+}
+
+/// `{"model", "messages": [{role, content}, …], "answers": [text, …]}` →
+/// `{"scores": [{"logprob", "tokens"}, …]}`, one per answer, in order.
+async fn score(State(s): Shared, Json(body): Json<Value>) -> Response {
+    let name = body["model"].as_str().unwrap_or_default();
+    if name != s.name {
+        return not_found(name);
+    }
+    let candidates: Candidates = match serde_json::from_value(body) {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": format!("bad score request: {e}")})),
+            )
+                .into_response()
+        }
+    };
+    match s.engine.score(candidates).await {
+        Ok(scores) => Json(json!({ "scores": scores })).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": e}))).into_response(),
+    }
 }
 
 async fn chat(State(s): Shared, Json(body): Json<Value>) -> Response {

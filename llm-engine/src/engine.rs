@@ -26,6 +26,8 @@ use std::num::NonZeroU32;
 use std::time::Instant;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
+pub mod score;
+
 /// Tokens evaluated per batch while reading a prompt.
 const BATCH: usize = 512;
 
@@ -125,12 +127,23 @@ impl Engine {
     /// Queues a request; its events arrive on the returned channel.
     pub fn submit(&self, req: Request) -> UnboundedReceiver<Event> {
         let (tx, rx) = unbounded_channel();
-        if let Err(e) = self.jobs.send((req, tx)) {
-            let (req, tx) = e.0;
-            drop(req);
-            let _ = tx.send(Event::Error("the model thread has stopped".into()));
+        if let Err(e) = self.jobs.send(Job::Generate(req, tx)) {
+            if let Job::Generate(_, tx) = e.0 {
+                let _ = tx.send(Event::Error("the model thread has stopped".into()));
+            }
         }
         rx
+    }
+
+    /// How likely the model finds each candidate answer to a prompt: the
+    /// sum of its tokens' log-probabilities (natural log), one per candidate.
+    pub async fn score(&self, candidates: score::Candidates) -> Result<Vec<score::Scored>, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job::Score(candidates, tx))
+            .map_err(|_| "the model thread has stopped".to_string())?;
+        rx.await
+            .map_err(|_| "the model thread has stopped".to_string())?
     }
 }
 
@@ -179,21 +192,9 @@ fn prompt_tokens(
     messages: &[(String, String)],
     budget: usize,
 ) -> Result<Vec<LlamaToken>, String> {
-    let template = model
-        .chat_template(None)
-        .or_else(|_| LlamaChatTemplate::new("chatml"))
-        .map_err(|e| format!("no chat template: {e}"))?;
     let mut turns: Vec<(String, String)> = messages.to_vec();
     loop {
-        let chat: Vec<LlamaChatMessage> = turns
-            .iter()
-            .map(|(r, c)| LlamaChatMessage::new(r.clone(), c.clone()))
-            .collect::<Result<_, _>>()
-            .map_err(|e| format!("a message holds a NUL byte: {e}"))?;
-        let text = model
-            .apply_chat_template(&template, &chat, true)
-            .map_err(|e| format!("the chat template failed: {e}"))?;
-        let tokens = model.vocab().tokenize(text.as_bytes(), true, true);
+        let tokens = chat_tokens(model, &turns, true)?;
         let first_history = usize::from(turns.first().is_some_and(|(r, _)| r == "system"));
         if tokens.len() <= budget || turns.len() <= first_history + 1 {
             if tokens.len() > budget {
@@ -208,7 +209,35 @@ fn prompt_tokens(
     }
 }
 
-type Job = (Request, UnboundedSender<Event>);
+/// `turns` as the model's chat template writes them, in tokens; with the
+/// header of the assistant's answer after them when `answer_next`.
+fn chat_tokens(
+    model: &LlamaModel,
+    turns: &[(String, String)],
+    answer_next: bool,
+) -> Result<Vec<LlamaToken>, String> {
+    let template = model
+        .chat_template(None)
+        .or_else(|_| LlamaChatTemplate::new("chatml"))
+        .map_err(|e| format!("no chat template: {e}"))?;
+    let chat: Vec<LlamaChatMessage> = turns
+        .iter()
+        .map(|(r, c)| LlamaChatMessage::new(r.clone(), c.clone()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("a message holds a NUL byte: {e}"))?;
+    let text = model
+        .apply_chat_template(&template, &chat, answer_next)
+        .map_err(|e| format!("the chat template failed: {e}"))?;
+    Ok(model.vocab().tokenize(text.as_bytes(), true, true))
+}
+
+/// What the model thread is asked to do.
+enum Job {
+    /// Generate an answer, piece by piece.
+    Generate(Request, UnboundedSender<Event>),
+    /// Score candidate answers ([`score`]).
+    Score(score::Candidates, score::Reply),
+}
 
 /// A request being answered.
 struct Running {
@@ -259,14 +288,18 @@ impl Scheduler {
                 self.waiting.push_back(job);
             }
             while self.running.len() < self.cache.slots.len() {
-                let Some((req, tx)) = self.waiting.pop_front() else {
-                    break;
-                };
-                match self.begin(req, &tx) {
-                    Ok(Some(r)) => self.running.push(r),
-                    Ok(None) => {}
-                    Err(e) => {
-                        let _ = tx.send(Event::Error(e));
+                match self.waiting.pop_front() {
+                    None => break,
+                    Some(Job::Generate(req, tx)) => match self.begin(req, &tx) {
+                        Ok(Some(r)) => self.running.push(r),
+                        Ok(None) => {}
+                        Err(e) => {
+                            let _ = tx.send(Event::Error(e));
+                        }
+                    },
+                    // Between two steps, in a sequence no request holds.
+                    Some(Job::Score(candidates, reply)) => {
+                        let _ = reply.send(self.score(&candidates));
                     }
                 }
             }
@@ -284,37 +317,17 @@ impl Scheduler {
         tx: &UnboundedSender<Event>,
     ) -> Result<Option<Running>, String> {
         let started = Instant::now();
+        let (busy, reserved) = self.busy();
         let (model, cache) = (self.model, &mut self.cache);
         let max_tokens = req.max_tokens.clamp(1, cache.n_ctx / 2);
-        let busy: Vec<usize> = self.running.iter().map(|r| r.slot).collect();
-        // Room the running requests may still take.
-        let reserved: usize = self
-            .running
-            .iter()
-            .map(|r| r.max_tokens.saturating_sub(r.generated))
-            .sum();
         let budget = cache.n_ctx.saturating_sub(max_tokens + reserved).max(1);
         let tokens = prompt_tokens(model, &req.messages, budget)?;
         let (slot, shared) = cache.pick(&tokens, &busy);
         // At least the last prompt token is evaluated, for its logits.
         let reuse = shared.min(tokens.len() - 1);
-        self.ctx
-            .clear_kv_cache_seq(Some(slot as u32), Some(reuse as u32), None)
-            .map_err(|e| format!("KV cache: {e}"))?;
-        cache.slots[slot].truncate(reuse);
-        // Room: drop the least recently used idle sequences until this one fits.
-        while cache.used() + (tokens.len() - reuse) + max_tokens + reserved > cache.n_ctx {
-            let Some(victim) = (0..cache.slots.len())
-                .filter(|&i| i != slot && !busy.contains(&i) && !cache.slots[i].is_empty())
-                .min_by_key(|&i| cache.last_used[i])
-            else {
-                break;
-            };
-            self.ctx
-                .clear_kv_cache_seq(Some(victim as u32), None, None)
-                .map_err(|e| format!("KV cache: {e}"))?;
-            cache.slots[victim].clear();
-        }
+        self.keep_only(slot, reuse)?;
+        self.make_room(slot, tokens.len() - reuse + max_tokens + reserved, &busy)?;
+        let cache = &mut self.cache;
 
         let mut batch = LlamaBatch::new(BATCH, 1);
         let rest = &tokens[reuse..];
@@ -363,6 +376,46 @@ impl Scheduler {
                 Ok(None)
             }
         }
+    }
+
+    /// Keeps the first `len` tokens of `slot`'s sequence, in the KV cache and
+    /// in the book of what it holds.
+    fn keep_only(&mut self, slot: usize, len: usize) -> Result<(), String> {
+        self.ctx
+            .clear_kv_cache_seq(Some(slot as u32), Some(len as u32), None)
+            .map_err(|e| format!("KV cache: {e}"))?;
+        self.cache.slots[slot].truncate(len);
+        Ok(())
+    }
+
+    /// Drops the least recently used idle sequences (never `slot` nor the
+    /// `busy` ones) until `need` more tokens fit in the context.
+    fn make_room(&mut self, slot: usize, need: usize, busy: &[usize]) -> Result<(), String> {
+        let cache = &mut self.cache;
+        while cache.used() + need > cache.n_ctx {
+            let Some(victim) = (0..cache.slots.len())
+                .filter(|&i| i != slot && !busy.contains(&i) && !cache.slots[i].is_empty())
+                .min_by_key(|&i| cache.last_used[i])
+            else {
+                break;
+            };
+            self.ctx
+                .clear_kv_cache_seq(Some(victim as u32), None, None)
+                .map_err(|e| format!("KV cache: {e}"))?;
+            cache.slots[victim].clear();
+        }
+        Ok(())
+    }
+
+    /// The running requests' sequences, and the room their answers may still take.
+    fn busy(&self) -> (Vec<usize>, usize) {
+        let busy = self.running.iter().map(|r| r.slot).collect();
+        let reserved = self
+            .running
+            .iter()
+            .map(|r| r.max_tokens.saturating_sub(r.generated))
+            .sum();
+        (busy, reserved)
     }
 
     /// One token for every running request, in one batch.

@@ -246,3 +246,45 @@ fn requests_at_once_are_decoded_together_and_each_gets_its_own_answer() {
     });
     assert!(many.iter().all(|a| a["done"] == true), "{many:?}");
 }
+
+fn score(engine: &Engine, answers: &[&str]) -> Vec<f64> {
+    let res = client()
+        .post(format!("{}/babblr/score", engine.1))
+        .json(&json!({"model": "builtin",
+            "messages": [{"role": "user", "content": "Write one sentence in English."}],
+            "answers": answers}))
+        .send()
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let body: Value = res.json().unwrap();
+    body["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert!(s["tokens"].as_u64().unwrap() > 0, "{s}");
+            s["logprob"].as_f64().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn weighs_answers_by_likelihood_and_reuses_the_prompt() {
+    let engine = start(&gguf()).unwrap();
+    let right = "I am a student and I live in London.";
+    let wrong = ["I is a student and I live in London.", "I am a studint and I live in London."];
+    let scores = score(&engine, &[right, wrong[0], wrong[1]]);
+    assert_eq!(scores.len(), 3);
+    assert!(scores.iter().all(|s| *s < 0.0 && s.is_finite()), "{scores:?}");
+    assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
+    // The same answer weighs the same, whatever the cache held before.
+    let again = score(&engine, &[wrong[1], right]);
+    assert!((again[1] - scores[0]).abs() < 0.05, "{again:?} vs {scores:?}");
+    // A request for another model, or of another shape, is refused.
+    let res = client()
+        .post(format!("{}/babblr/score", engine.1))
+        .json(&json!({"model": "builtin", "answers": "not a list"}))
+        .send()
+        .unwrap();
+    assert_eq!(res.status(), 400);
+}

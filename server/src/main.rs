@@ -51,7 +51,9 @@ enum EvalWhat {
         /// At most this many sentences a language.
         #[arg(long)]
         limit: Option<usize>,
-        /// The pipeline measured: the app's (`checked`) or the one before it.
+        /// The pipeline measured: the app's (`checked`), the app's without
+        /// weighing edits by the model's likelihoods (`unweighed`), or the
+        /// one before both (`baseline`).
         #[arg(long, value_enum, default_value = "checked")]
         pipeline: babblr::eval::run::Pipeline,
         /// Also write the full result, sentence by sentence, to this file.

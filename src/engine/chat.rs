@@ -144,6 +144,7 @@ impl Engine {
         let rules = crate::tutor::checks::Rules {
             level: conversation.difficulty_level,
             case_and_punctuation: self.inner.config.correct_case_and_punctuation,
+            weigh: true,
         };
         let result = async {
             let checked = crate::tutor::correct::correct(

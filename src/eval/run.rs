@@ -16,8 +16,11 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Pipeline {
-    /// The app's pipeline: examples per language, checked edits.
+    /// The app's pipeline: a bounded schema, checked edits, each edit
+    /// weighed by the model's likelihoods where the provider can tell.
     Checked,
+    /// The app's pipeline without the weighing (what weighing adds).
+    Unweighed,
     /// The one before it: one prompt, the model's rewrite taken as is.
     Baseline,
 }
@@ -184,10 +187,11 @@ async fn one(
 ) -> Result<(Option<String>, Vec<Correction>, usize)> {
     let unreadable = |e: &Error| matches!(e, Error::Llm(_));
     match opts.pipeline {
-        Pipeline::Checked => {
+        Pipeline::Checked | Pipeline::Unweighed => {
             let rules = Rules {
                 level: s.level,
                 case_and_punctuation: opts.case_and_punctuation,
+                weigh: opts.pipeline == Pipeline::Checked,
             };
             match correct::correct(llm, language, &s.text, opts.native, rules).await {
                 Ok(c) => Ok((Some(c.corrected), c.corrections, c.dropped.len())),

@@ -34,6 +34,8 @@ pub struct EmbeddedProvider {
 struct Running {
     child: Child,
     client: Arc<OllamaProvider>,
+    /// Its base URL, for the route Ollama has no counterpart of (`/babblr/score`).
+    url: String,
 }
 
 impl EmbeddedProvider {
@@ -78,17 +80,22 @@ impl EmbeddedProvider {
     /// The client of a running `babblr-llm`, starting one when none runs
     /// (never two at once: the lock is held while it loads).
     async fn client(&self) -> Result<Arc<OllamaProvider>> {
+        Ok(self.running().await?.0)
+    }
+
+    /// The running `babblr-llm`'s client and base URL.
+    async fn running(&self) -> Result<(Arc<OllamaProvider>, String)> {
         let mut running = self.running.lock().await;
         if let Some(r) = running.as_mut() {
             if matches!(r.child.try_wait(), Ok(None)) {
-                return Ok(r.client.clone());
+                return Ok((r.client.clone(), r.url.clone()));
             }
             tracing::warn!("the built-in model's process ended; starting it again");
         }
         let started = crate::perf_timed!(INFO, "llm.load_model", self.start()).await?;
-        let client = started.client.clone();
+        let found = (started.client.clone(), started.url.clone());
         *running = Some(started);
-        Ok(client)
+        Ok(found)
     }
 
     async fn start(&self) -> Result<Running> {
@@ -164,12 +171,12 @@ impl EmbeddedProvider {
             return Err(self.unavailable(&why));
         };
         let mut config = self.config.clone();
-        config.url = url;
+        config.url = url.clone();
         config.model = SERVED_NAME.into();
         config.retries = 0;
         let client = Arc::new(OllamaProvider::new(&config)?);
         tracing::info!(model = %self.shown(), "built-in tutor model ready");
-        Ok(Running { child, client })
+        Ok(Running { child, client, url })
     }
 
     pub async fn complete(&self, req: LlmRequest) -> Result<String> {
@@ -178,6 +185,41 @@ impl EmbeddedProvider {
 
     pub async fn stream(&self, req: LlmRequest) -> Result<TokenStream> {
         self.client().await?.stream(req).await
+    }
+
+    /// The log-probability of each of `answers` as the reply to `turns`
+    /// (see [`super::Llm::score`]).
+    pub async fn score(&self, turns: &[super::Turn], answers: &[String]) -> Result<Vec<f64>> {
+        let url = self.running().await?.1;
+        let messages: Vec<serde_json::Value> = turns
+            .iter()
+            .map(|t| serde_json::json!({"role": t.role.as_str(), "content": t.content}))
+            .collect();
+        let body = serde_json::json!({"model": SERVED_NAME, "messages": messages, "answers": answers});
+        let hint = "The built-in model's process stopped.";
+        let res = reqwest::Client::new()
+            .post(format!("{url}/babblr/score"))
+            .json(&body)
+            .timeout(self.config.request_timeout)
+            .send()
+            .await
+            .map_err(|e| super::reqwest_error(&e, &url, hint))?;
+        let status = res.status();
+        let answer: serde_json::Value = res
+            .json()
+            .await
+            .map_err(|e| super::reqwest_error(&e, &url, hint))?;
+        if !status.is_success() {
+            return Err(Error::Llm(format!("scoring failed: {}", answer["error"])));
+        }
+        let scores: Vec<f64> = answer["scores"]
+            .as_array()
+            .map(|s| s.iter().filter_map(|s| s["logprob"].as_f64()).collect())
+            .unwrap_or_default();
+        if scores.len() != answers.len() {
+            return Err(Error::Llm(format!("scoring answered {answer}")));
+        }
+        Ok(scores)
     }
 
     /// Loads the model (the first learner then does not wait for it).

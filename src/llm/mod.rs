@@ -23,6 +23,17 @@ pub enum TurnRole {
     Assistant,
 }
 
+impl TurnRole {
+    /// The role's name in the chat APIs (`system`, `user`, `assistant`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnRole::System => "system",
+            TurnRole::User => "user",
+            TurnRole::Assistant => "assistant",
+        }
+    }
+}
+
 /// One turn of the prompt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
@@ -156,6 +167,21 @@ impl Llm {
             Llm::Embedded(p) => p.stream(req).await,
             Llm::OpenAi(p) => p.stream(req).await,
             Llm::Scripted(p) => p.stream(req).await,
+        }
+    }
+
+    /// How likely the model finds each of `answers` as the reply to
+    /// `turns`: log-probabilities (natural log, summed over the answer's
+    /// tokens), in order. `None` when the provider cannot tell (Ollama and
+    /// OpenAI-compatible servers do not score text they did not write).
+    pub async fn score(&self, turns: &[Turn], answers: &[String]) -> Result<Option<Vec<f64>>> {
+        match self {
+            Llm::Embedded(p) => {
+                crate::perf_timed!(INFO, "llm.score", p.score(turns, answers))
+                    .await
+                    .map(Some)
+            }
+            _ => Ok(None),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Any OpenAI-compatible server (`/v1/chat/completions`, streaming SSE):
 //! llama.cpp's server, vLLM, LM Studio, or a hosted API with a key.
 
-use super::{reqwest_error, with_retries, LlmRequest, TokenStream, TurnRole};
+use super::{reqwest_error, with_retries, LlmRequest, TokenStream};
 use crate::api::LlmHealth;
 use crate::config::LlmConfig;
 use crate::error::{Error, Result};
@@ -40,14 +40,7 @@ impl OpenAiProvider {
         let messages: Vec<Value> = req
             .turns
             .iter()
-            .map(|t| {
-                let role = match t.role {
-                    TurnRole::System => "system",
-                    TurnRole::User => "user",
-                    TurnRole::Assistant => "assistant",
-                };
-                json!({"role": role, "content": t.content})
-            })
+            .map(|t| json!({"role": t.role.as_str(), "content": t.content}))
             .collect();
         let mut body = json!({"model": self.model, "messages": messages, "stream": stream});
         if let Some(n) = req.max_tokens {

@@ -26,6 +26,9 @@ pub enum Dropped {
     /// It only removes words (that a model left a word out does not make
     /// the learner's word wrong); a word written twice may go.
     Deletion,
+    /// The model itself finds the learner's text likelier without it
+    /// ([`super::weigh`]).
+    Unlikely,
 }
 
 impl Dropped {
@@ -38,6 +41,7 @@ impl Dropped {
             Dropped::Rewrite => "rewrite",
             Dropped::CaseOrPunctuation => "case_or_punctuation",
             Dropped::Deletion => "deletion",
+            Dropped::Unlikely => "unlikely",
         }
     }
 }
@@ -48,6 +52,9 @@ pub struct Rules {
     pub level: CefrLevel,
     /// Keep edits that change only case or punctuation.
     pub case_and_punctuation: bool,
+    /// Keep an edit only if the model finds the text likelier with it,
+    /// where the model can tell ([`super::weigh`]).
+    pub weigh: bool,
 }
 
 impl Rules {
@@ -69,6 +76,9 @@ impl Rules {
 pub struct Checked {
     pub corrected: String,
     pub corrections: Vec<Correction>,
+    /// Where each correction lies in the learner's text (byte ranges), in
+    /// the same order.
+    pub spans: Vec<Range>,
     pub dropped: Vec<(Correction, Dropped)>,
 }
 
@@ -90,7 +100,8 @@ pub(super) fn note_dropped(c: &Correction, why: Dropped) {
     metrics::counter!("babblr_corrections_dropped_total", "reason" => why.as_str()).increment(1);
 }
 
-pub(super) type Range = std::ops::Range<usize>;
+/// A byte range of the learner's text.
+pub type Range = std::ops::Range<usize>;
 
 /// Checks corrections whose place in `text` may already be known.
 pub(super) fn check_at(
@@ -146,12 +157,23 @@ pub(super) fn check_at(
             }
         }
     }
-    let corrected = apply(text, &kept);
     kept.sort_by_key(|(r, _)| r.start);
-    Checked {
-        corrected,
-        corrections: kept.into_iter().map(|(_, c)| c).collect(),
-        dropped,
+    Checked::of(text, kept, dropped)
+}
+
+impl Checked {
+    /// The result of keeping `kept` (in text order) and dropping `dropped`.
+    pub(super) fn of(
+        text: &str,
+        kept: Vec<(Range, Correction)>,
+        dropped: Vec<(Correction, Dropped)>,
+    ) -> Checked {
+        Checked {
+            corrected: apply(text, &kept),
+            spans: kept.iter().map(|(r, _)| r.clone()).collect(),
+            corrections: kept.into_iter().map(|(_, c)| c).collect(),
+            dropped,
+        }
     }
 }
 
@@ -232,6 +254,7 @@ mod tests {
     const A1: Rules = Rules {
         level: CefrLevel::A1,
         case_and_punctuation: true,
+        weigh: false,
     };
 
     #[test]
@@ -292,6 +315,7 @@ mod tests {
         let strict = Rules {
             level: CefrLevel::B1,
             case_and_punctuation: false,
+            weigh: false,
         };
         let c = check(text, proposed.clone(), strict);
         let why: Vec<Dropped> = c.dropped.iter().map(|d| d.1).collect();

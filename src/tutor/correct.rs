@@ -3,7 +3,8 @@
 //! mistakes fixed, then the list that explains them), and what comes back
 //! checked against the learner's text ([`super::checks`]): the rewrite is
 //! aligned with the message, each changed stretch becomes an edit, and only
-//! edits that pass the checks are applied. The app and
+//! edits that pass the checks, and that the model itself finds make the
+//! text likelier ([`super::weigh`]), are applied. The app and
 //! `babblr eval corrections` both go through [`correct`].
 
 use super::checks::{self, Checked, Rules};
@@ -136,9 +137,14 @@ pub async fn correct(
             raw.chars().take(200).collect::<String>()
         ))
     })?;
-    Ok(match &proposed.rewrite {
+    let checked = match &proposed.rewrite {
         Some(rewrite) => super::rewrite::check_rewrite(text, rewrite, &proposed.listed, rules),
         None => checks::check(text, proposed.listed, rules),
+    };
+    Ok(if rules.weigh {
+        super::weigh::keep_likely(llm, language, text, checked).await
+    } else {
+        checked
     })
 }
 
@@ -194,6 +200,7 @@ mod tests {
                 let rules = Rules {
                     level: CefrLevel::A2,
                     case_and_punctuation: true,
+                    weigh: false,
                 };
                 let c = crate::tutor::rewrite::check_rewrite(
                     &e.text,

@@ -295,6 +295,7 @@ mod tests {
         let rules = crate::tutor::checks::Rules {
             level: crate::domain::CefrLevel::A1,
             case_and_punctuation: true,
+            weigh: false,
         };
         let checked = crate::tutor::checks::check("yo es estudiante", c, rules);
         assert!(checked.dropped.is_empty(), "{:?}", checked.dropped);

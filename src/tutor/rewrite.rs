@@ -147,6 +147,7 @@ mod tests {
     const A1: Rules = Rules {
         level: CefrLevel::A1,
         case_and_punctuation: true,
+        weigh: false,
     };
 
     #[test]
