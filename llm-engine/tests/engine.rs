@@ -272,14 +272,23 @@ fn score(engine: &Engine, answers: &[&str]) -> Vec<f64> {
 fn weighs_answers_by_likelihood_and_reuses_the_prompt() {
     let engine = start(&gguf()).unwrap();
     let right = "I am a student and I live in London.";
-    let wrong = ["I is a student and I live in London.", "I am a studint and I live in London."];
+    let wrong = [
+        "I is a student and I live in London.",
+        "I am a studint and I live in London.",
+    ];
     let scores = score(&engine, &[right, wrong[0], wrong[1]]);
     assert_eq!(scores.len(), 3);
-    assert!(scores.iter().all(|s| *s < 0.0 && s.is_finite()), "{scores:?}");
+    assert!(
+        scores.iter().all(|s| *s < 0.0 && s.is_finite()),
+        "{scores:?}"
+    );
     assert!(scores[0] > scores[1] && scores[0] > scores[2], "{scores:?}");
     // The same answer weighs the same, whatever the cache held before.
     let again = score(&engine, &[wrong[1], right]);
-    assert!((again[1] - scores[0]).abs() < 0.05, "{again:?} vs {scores:?}");
+    assert!(
+        (again[1] - scores[0]).abs() < 0.05,
+        "{again:?} vs {scores:?}"
+    );
     // A request for another model, or of another shape, is refused.
     let res = client()
         .post(format!("{}/babblr/score", engine.1))

@@ -120,6 +120,53 @@ async fn corrections_from_the_built_in_model_always_parse() {
 }
 
 #[tokio::test]
+async fn the_built_in_model_weighs_each_edit_and_drops_the_one_it_finds_unlikely() {
+    use babblr::api::{Correction, CorrectionKind};
+    use babblr::tutor::checks::{self, Dropped, Rules};
+    let vars = embedded(&common::gguf_path());
+    let config =
+        Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
+    let llm = Llm::from_config(&config.llm).unwrap();
+    let edit = |original: &str, corrected: &str| Correction {
+        original: original.into(),
+        corrected: corrected.into(),
+        explanation: String::new(),
+        kind: CorrectionKind::Grammar,
+    };
+    // One right edit, and one that "corrects" a right word into a wrong one.
+    let text = "I is a student and I live in London.";
+    let rules = Rules {
+        level: babblr::domain::CefrLevel::A1,
+        case_and_punctuation: true,
+        weigh: true,
+    };
+    let checked = checks::check(
+        text,
+        vec![edit("I is", "I am"), edit("London", "Lundon")],
+        rules,
+    );
+    assert_eq!(checked.corrections.len(), 2, "both pass the checks");
+    let weighed =
+        babblr::tutor::weigh::keep_likely(&llm, babblr::domain::Language::English, text, checked)
+            .await;
+    assert_eq!(weighed.corrected, "I am a student and I live in London.");
+    assert_eq!(weighed.corrections.len(), 1, "{weighed:?}");
+    assert_eq!(
+        weighed.dropped,
+        [(edit("London", "Lundon"), Dropped::Unlikely)]
+    );
+    // Scores come from the model: a sentence with a misspelling is less likely.
+    let answers = [
+        "I live in London.".to_string(),
+        "I live in Lundon.".to_string(),
+    ];
+    let prompt = [babblr::llm::Turn::user("Write a short message in English.")];
+    let scores = llm.score(&prompt, &answers).await.unwrap().unwrap();
+    assert!(scores[0] > scores[1], "{scores:?}");
+}
+
+#[tokio::test]
 async fn a_missing_or_broken_model_is_a_503_and_the_message_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.gguf");

@@ -195,7 +195,8 @@ impl EmbeddedProvider {
             .iter()
             .map(|t| serde_json::json!({"role": t.role.as_str(), "content": t.content}))
             .collect();
-        let body = serde_json::json!({"model": SERVED_NAME, "messages": messages, "answers": answers});
+        let body =
+            serde_json::json!({"model": SERVED_NAME, "messages": messages, "answers": answers});
         let hint = "The built-in model's process stopped.";
         let res = reqwest::Client::new()
             .post(format!("{url}/babblr/score"))

@@ -176,11 +176,9 @@ impl Llm {
     /// OpenAI-compatible servers do not score text they did not write).
     pub async fn score(&self, turns: &[Turn], answers: &[String]) -> Result<Option<Vec<f64>>> {
         match self {
-            Llm::Embedded(p) => {
-                crate::perf_timed!(INFO, "llm.score", p.score(turns, answers))
-                    .await
-                    .map(Some)
-            }
+            Llm::Embedded(p) => crate::perf_timed!(INFO, "llm.score", p.score(turns, answers))
+                .await
+                .map(Some),
             _ => Ok(None),
         }
     }

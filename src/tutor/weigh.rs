@@ -109,8 +109,12 @@ mod tests {
         assert_eq!(c.corrected, "Eu gosto de cozinhar e quero uma mesa");
         assert_eq!(c.corrections.len(), 1);
         assert_eq!(c.corrections[0].corrected, "uma mesa");
-        assert_eq!(c.spans, [text.find("um mesa").unwrap()..text.len()]);
-        assert_eq!(c.dropped, [(checked.corrections[0].clone(), Dropped::Unlikely)]);
+        let at = text.find("um mesa").unwrap();
+        assert_eq!(c.spans, vec![at..text.len()]);
+        assert_eq!(
+            c.dropped,
+            [(checked.corrections[0].clone(), Dropped::Unlikely)]
+        );
         // No gain at all is no reason to change the learner's text.
         let c = keep_gains(text, checked.clone(), &[-40.0, -40.0, -40.0]);
         assert_eq!(c.corrected, text);

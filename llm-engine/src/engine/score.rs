@@ -77,7 +77,10 @@ impl Scheduler {
         let reuse = shared.min(start - 1);
         let rest = &tokens[reuse..];
         if rest.len() > BATCH {
-            return Err(format!("an answer of {} tokens is too long to score", rest.len()));
+            return Err(format!(
+                "an answer of {} tokens is too long to score",
+                rest.len()
+            ));
         }
         self.keep_only(slot, reuse)?;
         self.make_room(slot, rest.len() + reserved, &busy)?;
@@ -109,9 +112,9 @@ impl Scheduler {
 fn log_softmax_at(logits: &[f32], i: usize) -> f64 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
     let sum: f64 = logits.iter().map(|&l| (l as f64 - max).exp()).sum();
-    logits.get(i).map_or(f64::NEG_INFINITY, |&l| {
-        l as f64 - max - sum.ln()
-    })
+    logits
+        .get(i)
+        .map_or(f64::NEG_INFINITY, |&l| l as f64 - max - sum.ln())
 }
 
 #[cfg(test)]
