@@ -20,6 +20,15 @@ fn embedded(model: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The built-in provider on the test model, without a server around it.
+fn builtin_llm() -> Llm {
+    let vars = embedded(&common::gguf_path());
+    let config =
+        Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
+            .unwrap();
+    Llm::from_config(&config.llm).unwrap()
+}
+
 async fn app_with(model: &str) -> common::TestApp {
     let vars = embedded(model);
     let overrides: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -82,11 +91,7 @@ async fn the_built_in_model_opens_chats_and_streams() {
 
 #[tokio::test]
 async fn corrections_from_the_built_in_model_always_parse() {
-    let vars = embedded(&common::gguf_path());
-    let config =
-        Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .unwrap();
-    let llm = Llm::from_config(&config.llm).unwrap();
+    let llm = builtin_llm();
     for (language, text) in [
         (babblr::domain::Language::Spanish, "yo tiene hambre"),
         (babblr::domain::Language::German, "ich habe gegangen"),
@@ -123,11 +128,7 @@ async fn corrections_from_the_built_in_model_always_parse() {
 async fn the_built_in_model_weighs_each_edit_and_drops_the_one_it_finds_unlikely() {
     use babblr::api::{Correction, CorrectionKind};
     use babblr::tutor::checks::{self, Dropped, Rules};
-    let vars = embedded(&common::gguf_path());
-    let config =
-        Config::from_lookup(|k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone()))
-            .unwrap();
-    let llm = Llm::from_config(&config.llm).unwrap();
+    let llm = builtin_llm();
     let edit = |original: &str, corrected: &str| Correction {
         original: original.into(),
         corrected: corrected.into(),
