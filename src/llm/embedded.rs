@@ -34,8 +34,15 @@ pub struct EmbeddedProvider {
 struct Running {
     child: Child,
     client: Arc<OllamaProvider>,
-    /// Its base URL, for the route Ollama has no counterpart of (`/babblr/score`).
+    scorer: Scorer,
+}
+
+/// The route of `babblr-llm`'s that Ollama has no counterpart of
+/// (`/babblr/score`): its base URL and one HTTP client for every call.
+#[derive(Clone)]
+struct Scorer {
     url: String,
+    http: reqwest::Client,
 }
 
 impl EmbeddedProvider {
@@ -83,17 +90,17 @@ impl EmbeddedProvider {
         Ok(self.running().await?.0)
     }
 
-    /// The running `babblr-llm`'s client and base URL.
-    async fn running(&self) -> Result<(Arc<OllamaProvider>, String)> {
+    /// The running `babblr-llm`'s client and scorer.
+    async fn running(&self) -> Result<(Arc<OllamaProvider>, Scorer)> {
         let mut running = self.running.lock().await;
         if let Some(r) = running.as_mut() {
             if matches!(r.child.try_wait(), Ok(None)) {
-                return Ok((r.client.clone(), r.url.clone()));
+                return Ok((r.client.clone(), r.scorer.clone()));
             }
             tracing::warn!("the built-in model's process ended; starting it again");
         }
         let started = crate::perf_timed!(INFO, "llm.load_model", self.start()).await?;
-        let found = (started.client.clone(), started.url.clone());
+        let found = (started.client.clone(), started.scorer.clone());
         *running = Some(started);
         Ok(found)
     }
@@ -176,7 +183,15 @@ impl EmbeddedProvider {
         config.retries = 0;
         let client = Arc::new(OllamaProvider::new(&config)?);
         tracing::info!(model = %self.shown(), "built-in tutor model ready");
-        Ok(Running { child, client, url })
+        let scorer = Scorer {
+            url,
+            http: super::http_client(&self.config)?,
+        };
+        Ok(Running {
+            child,
+            client,
+            scorer,
+        })
     }
 
     pub async fn complete(&self, req: LlmRequest) -> Result<String> {
@@ -190,15 +205,13 @@ impl EmbeddedProvider {
     /// The log-probability of each of `answers` as the reply to `turns`
     /// (see [`super::Llm::score`]).
     pub async fn score(&self, turns: &[super::Turn], answers: &[String]) -> Result<Vec<f64>> {
-        let url = self.running().await?.1;
-        let messages: Vec<serde_json::Value> = turns
-            .iter()
-            .map(|t| serde_json::json!({"role": t.role.as_str(), "content": t.content}))
-            .collect();
+        let Scorer { url, http } = self.running().await?.1;
+        let messages: Vec<serde_json::Value> =
+            turns.iter().map(super::Turn::message_json).collect();
         let body =
             serde_json::json!({"model": SERVED_NAME, "messages": messages, "answers": answers});
         let hint = "The built-in model's process stopped.";
-        let res = reqwest::Client::new()
+        let res = http
             .post(format!("{url}/babblr/score"))
             .json(&body)
             .timeout(self.config.request_timeout)

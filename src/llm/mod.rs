@@ -42,6 +42,10 @@ pub struct Turn {
 }
 
 impl Turn {
+    /// The turn as a chat API message: `{"role", "content"}`.
+    pub fn message_json(&self) -> serde_json::Value {
+        serde_json::json!({"role": self.role.as_str(), "content": self.content})
+    }
     pub fn system(content: impl Into<String>) -> Self {
         Turn {
             role: TurnRole::System,
@@ -245,6 +249,15 @@ where
             other => return other,
         }
     }
+}
+
+/// The HTTP client a model server is talked to with: connecting is bounded
+/// by the setting, a whole answer by each call's own timeout.
+pub(crate) fn http_client(config: &LlmConfig) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(config.connect_timeout)
+        .build()
+        .map_err(|e| Error::Internal(format!("HTTP client: {e}")))
 }
 
 /// Maps a reqwest error to what the learner is told.

@@ -25,10 +25,7 @@ pub struct OllamaProvider {
 
 impl OllamaProvider {
     pub fn new(config: &LlmConfig) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .build()
-            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        let http = super::http_client(config)?;
         let client = Ollama::builder()
             .url(config.url.as_str())
             .reqwest_client(http)

@@ -22,10 +22,7 @@ pub struct OpenAiProvider {
 
 impl OpenAiProvider {
     pub fn new(config: &LlmConfig) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .build()
-            .map_err(|e| Error::Internal(format!("HTTP client: {e}")))?;
+        let http = super::http_client(config)?;
         Ok(OpenAiProvider {
             http,
             url: config.url.clone(),
@@ -37,11 +34,7 @@ impl OpenAiProvider {
     }
 
     fn body(&self, req: &LlmRequest, stream: bool) -> Value {
-        let messages: Vec<Value> = req
-            .turns
-            .iter()
-            .map(|t| json!({"role": t.role.as_str(), "content": t.content}))
-            .collect();
+        let messages: Vec<Value> = req.turns.iter().map(super::Turn::message_json).collect();
         let mut body = json!({"model": self.model, "messages": messages, "stream": stream});
         if let Some(n) = req.max_tokens {
             body["max_tokens"] = json!(n);

@@ -7,7 +7,7 @@
 //! correction, 2018). Only providers that can score text do this (the
 //! built-in model); for the others the edits stand as checked.
 
-use super::checks::{note_dropped, Checked, Dropped};
+use super::checks::{apply, note_dropped, Checked, Dropped};
 use crate::domain::Language;
 use crate::llm::{Llm, Turn};
 
@@ -43,11 +43,7 @@ fn alone(text: &str, checked: &Checked) -> Vec<String> {
         .spans
         .iter()
         .zip(&checked.corrections)
-        .map(|(span, c)| {
-            let mut t = text.to_string();
-            t.replace_range(span.clone(), &c.corrected);
-            t
-        })
+        .map(|(span, c)| apply(text, &[(span.clone(), c.clone())]))
         .collect()
 }
 
