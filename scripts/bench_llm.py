@@ -118,17 +118,17 @@ def llama_cpp_binary(arch, tool):
 
 def engine_binary(arch):
     """babblr-llm for `arch`: scripts/build.sh release's for native, else
-    built here once into target/ARCH with that target-cpu."""
+    built here into target/ARCH with that target-cpu (cargo rebuilds only
+    what changed)."""
     if arch == "native":
         return os.path.join(ROOT, "target", "release", "babblr-llm")
     target = os.path.join(ROOT, "target", arch)
     binary = os.path.join(target, "release", "babblr-llm")
-    if not os.path.exists(binary):
-        log(f"building babblr-llm for {arch} into {target} (once)")
-        # RUSTFLAGS replaces .cargo/config.toml's flags, so erase_components is repeated.
-        env = dict(os.environ, RUSTFLAGS=f"--cfg erase_components -C target-cpu={arch}")
-        subprocess.run(["cargo", "build", "--release", "-p", "llm-engine", "--bin", "babblr-llm",
-                        "--target-dir", target], check=True, cwd=ROOT, env=env)
+    log(f"building babblr-llm for {arch} into {target}")
+    # RUSTFLAGS replaces .cargo/config.toml's flags, so erase_components is repeated.
+    env = dict(os.environ, RUSTFLAGS=f"--cfg erase_components -C target-cpu={arch}")
+    subprocess.run(["cargo", "build", "--release", "-p", "llm-engine", "--bin", "babblr-llm",
+                    "--target-dir", target], check=True, cwd=ROOT, env=env)
     return binary
 
 
@@ -162,17 +162,24 @@ def llama_cpp_steps(model, threads, arch):
 class Engine:
     """babblr-llm on a free loopback port."""
 
-    def __init__(self, model, threads, binary):
+    def __init__(self, model, threads, binary, extra=()):
         if not os.path.exists(binary):
             sys.exit(f"bench_llm: no {binary}; build it first: scripts/build.sh release")
+        self.log = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
-            [binary, "--model", model, "--threads", str(threads), "--addr", "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [binary, "--model", model, "--threads", str(threads), "--addr", "127.0.0.1:0",
+             *extra],
+            stdout=subprocess.PIPE, stderr=self.log, text=True,
         )
         line = self.proc.stdout.readline().strip()
         if not line.startswith("listening on "):
             sys.exit(f"bench_llm: babblr-llm did not start ({line!r})")
         self.url = line.removeprefix("listening on ")
+
+    def said(self, prefix):
+        """The engine's stderr lines that start with `prefix`."""
+        self.log.seek(0)
+        return [l.strip() for l in self.log if l.startswith(prefix)]
 
     def chat(self, messages, num_predict, schema=None, on_first=None):
         """Streams one answer; returns its final line and the first-token time."""
@@ -267,9 +274,13 @@ CORRECTION_SCHEMA = {
 
 def concurrency(engine, runs):
     """A chat turn's two calls at once against the reply alone."""
+    # A reply asked for at length, so that it runs to its 48 tokens in every
+    # run: a short greeting would overlap the correction for a few steps only
+    # and flatter the ratio.
     def reply(i):
         return engine.chat([{"role": "system", "content": SYSTEM},
-                            {"role": "user", "content": f"{LEARNER[i % 5]} ({i})"}], 48)
+                            {"role": "user", "content": f"{LEARNER[i % 5]} Descríbame con detalle "
+                             f"tres platos del menú, por favor. ({i})"}], 48)
 
     def correction(i):
         return engine.chat([{"role": "system", "content": "Correct the learner's Spanish."},
@@ -279,24 +290,28 @@ def concurrency(engine, runs):
     def ms_per_token(line):
         return line["eval_duration"] / 1e6 / max(line["eval_count"], 1)
 
-    alone, fix, both, step1, step2 = [], [], [], [], []
+    alone, fix, both, step1, step2, tokens, beside = [], [], [], [], [], [], []
     for i in range(runs):
         started = time.perf_counter()
-        step1.append(ms_per_token(reply(100 + i)))
+        line = reply(100 + i)
         alone.append(time.perf_counter() - started)
+        step1.append(ms_per_token(line))
+        tokens.append(line["eval_count"])
         started = time.perf_counter()
-        correction(400 + i)
+        tokens.append(correction(400 + i)["eval_count"])
         fix.append(time.perf_counter() - started)
         started = time.perf_counter()
         t = threading.Thread(target=correction, args=(200 + i,))
         t.start()
         # The reply's decoding overlaps the correction's from start to end.
-        step2.append(ms_per_token(reply(300 + i)))
+        line = reply(300 + i)
+        beside.append(time.perf_counter() - started)
+        step2.append(ms_per_token(line))
         t.join()
         both.append(time.perf_counter() - started)
     med = lambda xs: statistics.median(xs) * 1000
     steps = (statistics.median(step1), statistics.median(step2))
-    return med(alone), med(fix), med(both), steps
+    return med(alone), med(fix), med(both), steps, (tokens[0::2], tokens[1::2]), med(beside)
 
 
 def main():
@@ -308,17 +323,21 @@ def main():
     ap.add_argument("--arch", choices=sorted(LLAMA_ARCH), default="x86-64-v3",
                     help="the instruction set both engines are built for")
     ap.add_argument("--engine", help="the babblr-llm binary to measure (default: built for --arch)")
+    ap.add_argument("--share-steps", choices=["auto", "always", "never"], default="auto",
+                    help="babblr-llm's --share-steps: whether a reply and a correction share steps")
     a = ap.parse_args()
     size_mb = os.path.getsize(a.model) / 1e6
     binary = a.engine or engine_binary(a.arch)
     print(f"model {os.path.basename(a.model)} ({size_mb:.0f} MB), {a.threads} thread(s), "
           f"{a.runs} runs, {binary} ({'as given' if a.engine else a.arch})")
 
-    engine = Engine(a.model, a.threads, binary)
+    engine = Engine(a.model, a.threads, binary, ["--share-steps", a.share_steps])
     try:
         ours = engine_speed(engine, a.runs)
         firsts, cached = prefix_reuse(engine)
-        alone, fix, both, (step1, step2) = concurrency(engine, a.runs)
+        alone, fix, both, (step1, step2), (reply_tokens, fix_tokens), beside = concurrency(
+            engine, a.runs)
+        shared = engine.said("babblr-llm: a step with two")
         rss = engine.rss_mb()
     finally:
         engine.stop()
@@ -336,10 +355,12 @@ def main():
           + f"; prompt tokens from cache: {cached}")
     print(f"  turn 5 / turn 1: {firsts[4] / firsts[0]:.2f}x (goal <= 1.2)")
     slower = max(alone, fix)
-    print(f"reply alone {alone:.0f} ms, correction alone {fix:.0f} ms, both at once {both:.0f} ms: "
+    print(f"reply alone {alone:.0f} ms ({reply_tokens} tokens), correction alone {fix:.0f} ms "
+          f"({fix_tokens} tokens), both at once {both:.0f} ms: "
           f"{both / slower:.2f}x the slower one (goal <= 1.15), {both / (alone + fix):.2f}x one after the other")
-    print(f"  a decoding step: {step1:.1f} ms with one sequence, {step2:.1f} ms with two "
-          f"({step2 / step1:.2f}x; the reply's, while the correction decodes beside it)")
+    print(f"  the reply, begun with the correction: done in {beside:.0f} ms ({beside / alone:.2f}x alone); "
+          f"the reply's decoding step {step2:.1f} ms against {step1:.1f} ms alone")
+    print(f"  {shared[0] if shared else 'babblr-llm: sharing set by --share-steps'}")
     if not a.skip_llama_cpp:
         print(f"  llama.cpp's own (llama-batched-bench): {ref_steps[0]:.1f} ms with one, "
               f"{ref_steps[1]:.1f} ms with two ({ref_steps[1] / ref_steps[0]:.2f}x)")

@@ -10,7 +10,9 @@
 //! holds, a request takes the sequence sharing the longest prefix with its
 //! prompt and evaluates only the rest. The least recently used sequence is
 //! dropped when the context runs out of room. A request whose receiver is
-//! gone (the client disconnected) stops at once.
+//! gone (the client disconnected) stops at once. Where a step with two
+//! sequences costs as much as two steps, a reply goes ahead of its
+//! correction instead ([`share`]).
 
 use crate::cache::Cache;
 use crate::sampling::Picker;
@@ -24,7 +26,10 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 mod model;
 pub mod score;
+mod share;
 mod utf8;
+
+pub use share::ShareSteps;
 
 use model::{chat_tokens, load, prompt_tokens};
 use utf8::take_utf8;
@@ -87,13 +92,14 @@ impl Engine {
         let (jobs, rx) = std::sync::mpsc::channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (path, threads, ctx, slots) = (args.model.clone(), args.threads, args.ctx, args.slots);
+        let policy = args.share_steps;
         std::thread::Builder::new()
             .name("babblr-llm".into())
             .spawn(move || {
                 let started = Instant::now();
                 let loaded = load(&path, threads, ctx, slots);
                 match loaded {
-                    Ok((model, context)) => {
+                    Ok((model, mut context)) => {
                         let info = ModelInfo {
                             size_bytes: model.size(),
                             n_params: model.n_params(),
@@ -102,10 +108,12 @@ impl Engine {
                             "babblr-llm: loaded in {:.0} ms",
                             started.elapsed().as_secs_f64() * 1000.0
                         );
+                        let share = share::decide(policy, &mut context);
                         let _ = ready_tx.send(Ok(info));
                         let cache = Cache::new(slots as usize, context.n_ctx() as usize);
                         Scheduler {
                             model,
+                            share,
                             ctx: context,
                             cache,
                             running: Vec::new(),
@@ -160,6 +168,10 @@ enum Job {
 struct Running {
     tx: UnboundedSender<Event>,
     picker: Picker,
+    /// Whether its answer follows a JSON schema (a correction, not a reply).
+    schema_bound: bool,
+    /// Steps it has waited for free-text answers ([`share::movers`]).
+    waited: usize,
     /// Its KV cache sequence.
     slot: usize,
     /// The token to feed at the next step, at position `pos`.
@@ -184,6 +196,8 @@ enum Next {
 /// requests running and those waiting for a free sequence.
 struct Scheduler {
     model: &'static LlamaModel,
+    /// Whether running requests share steps ([`share`]).
+    share: bool,
     ctx: LlamaContext<'static>,
     cache: Cache,
     running: Vec<Running>,
@@ -267,6 +281,8 @@ impl Scheduler {
         let mut running = Running {
             tx: tx.clone(),
             picker: Picker::new(model, &req)?,
+            schema_bound: req.schema.is_some(),
+            waited: 0,
             slot,
             next: LlamaToken(0),
             pos: tokens.len(),
@@ -335,10 +351,27 @@ impl Scheduler {
         (busy, reserved)
     }
 
-    /// One token for every running request, in one batch.
+    /// One token for every running request that moves at this step
+    /// ([`share::movers`]), in one batch. Requests whose client has left
+    /// end first, whether or not they would have moved.
     fn step(&mut self) {
-        let mut batch = LlamaBatch::new(self.running.len().max(1), 1);
-        for r in &self.running {
+        let (gone, running) = std::mem::take(&mut self.running)
+            .into_iter()
+            .partition(|r| r.tx.is_closed());
+        self.running = running;
+        gone.into_iter().for_each(finish);
+        if self.running.is_empty() {
+            return;
+        }
+        let bound: Vec<bool> = self.running.iter().map(|r| r.schema_bound).collect();
+        let mut waited: Vec<usize> = self.running.iter().map(|r| r.waited).collect();
+        let moving = share::movers(self.share, &bound, &mut waited);
+        let mut batch = LlamaBatch::new(self.running.len(), 1);
+        for ((r, waited), moves) in self.running.iter_mut().zip(waited).zip(&moving) {
+            r.waited = waited;
+            if !moves {
+                continue;
+            }
             if let Err(e) = batch.add(r.next, r.pos as i32, &[r.slot as i32], true) {
                 return self.fail_all(format!("batch: {e}"));
             }
@@ -347,10 +380,16 @@ impl Scheduler {
             return self.fail_all(format!("decoding failed: {e}"));
         }
         let running = std::mem::take(&mut self.running);
-        for (i, mut r) in running.into_iter().enumerate() {
+        let mut i = 0;
+        for (mut r, moves) in running.into_iter().zip(moving) {
+            if !moves {
+                self.running.push(r);
+                continue;
+            }
+            i += 1;
             self.cache.slots[r.slot].push(r.next);
             r.pos += 1;
-            match self.advance(&mut r, i as i32) {
+            match self.advance(&mut r, i - 1) {
                 Next::Continue(token) => {
                     r.next = token;
                     self.running.push(r);

@@ -39,6 +39,10 @@ pub struct Args {
     /// Conversations whose prompt prefix is kept as KV cache (least recently used evicted).
     #[arg(long, default_value_t = 4)]
     pub slots: u32,
+    /// Whether a reply and a correction share decoding steps (`auto`: only
+    /// where a step with two sequences, timed at start, costs less than two).
+    #[arg(long, value_enum, default_value_t = engine::ShareSteps::Auto)]
+    pub share_steps: engine::ShareSteps,
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

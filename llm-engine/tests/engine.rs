@@ -25,10 +25,15 @@ impl Drop for Engine {
 }
 
 fn start(model: &std::path::Path) -> Result<Engine, String> {
+    start_with(model, &[])
+}
+
+fn start_with(model: &std::path::Path, args: &[&str]) -> Result<Engine, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_babblr-llm"))
         .arg("--model")
         .arg(model)
         .args(["--threads", "2", "--ctx", "2048"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -245,6 +250,57 @@ fn requests_at_once_are_decoded_together_and_each_gets_its_own_answer() {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(many.iter().all(|a| a["done"] == true), "{many:?}");
+}
+
+/// Where a step with two sequences costs two steps, a reply goes ahead of
+/// the correction that arrived first, however much longer it is; the
+/// correction still comes, whole. (Sharing steps, the short correction
+/// would end first.)
+#[test]
+fn a_reply_goes_ahead_of_a_correction_when_steps_are_not_shared() {
+    let engine = &start_with(&gguf(), &["--share-steps", "never"]).unwrap();
+    let correction = json!({"model": "builtin", "stream": false,
+        "format": {"type": "object",
+                   "properties": {"corrections": {"type": "array", "maxItems": 1,
+                                                  "items": {"type": "string", "maxLength": 12}}},
+                   "required": ["corrections"]},
+        "messages": [{"role": "user", "content": "Correct: yo es Ana"}],
+        "options": {"num_predict": 40, "temperature": 0}});
+    // Fewer tokens than a correction ever waits (64 steps).
+    let reply = json!({"model": "builtin", "stream": false,
+        "messages": [{"role": "user", "content": "Write a long story about a cat who travels to Paris."}],
+        "options": {"num_predict": 48, "temperature": 0}});
+    let (first, second) = std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let c = {
+            let tx = tx.clone();
+            let body = correction.clone();
+            s.spawn(move || {
+                let a = chat(engine, body);
+                tx.send("correction").unwrap();
+                a
+            })
+        };
+        // The correction is usually running before the reply arrives.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let r = s.spawn(move || {
+            let a = chat(engine, reply);
+            tx.send("reply").unwrap();
+            a
+        });
+        let order = [rx.recv().unwrap(), rx.recv().unwrap()];
+        let (c, r) = (c.join().unwrap(), r.join().unwrap());
+        let (c_tokens, r_tokens) = (
+            c["eval_count"].as_u64().unwrap(),
+            r["eval_count"].as_u64().unwrap(),
+        );
+        assert!(r_tokens > c_tokens, "the reply is the longer one: {r} {c}");
+        let parsed: Value =
+            serde_json::from_str(c["message"]["content"].as_str().unwrap()).unwrap();
+        assert!(parsed["corrections"].is_array(), "{parsed}");
+        (order[0], order[1])
+    });
+    assert_eq!((first, second), ("reply", "correction"));
 }
 
 fn score(engine: &Engine, answers: &[&str]) -> Vec<f64> {
