@@ -3,16 +3,14 @@
 //! channel per request. Requests that arrive together are decoded together:
 //! each step puts one token of every running request into one batch, so a
 //! chat turn's correction and reply share the weights' trip through memory
-//! (decoding is memory-bound on a CPU) instead of waiting for each other.
+//! where that trip is what a step costs ([`share`] decides).
 //!
 //! Between turns a conversation's prompt prefix (system prompt and history)
 //! stays in the KV cache: each of `slots` sequences keeps the tokens it
 //! holds, a request takes the sequence sharing the longest prefix with its
 //! prompt and evaluates only the rest. The least recently used sequence is
 //! dropped when the context runs out of room. A request whose receiver is
-//! gone (the client disconnected) stops at once. Where a step with two
-//! sequences costs as much as two steps, a reply goes ahead of its
-//! correction instead ([`share`]).
+//! gone (the client disconnected) stops at once.
 
 use crate::cache::Cache;
 use crate::sampling::Picker;
