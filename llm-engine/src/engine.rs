@@ -168,7 +168,7 @@ struct Running {
     picker: Picker,
     /// Whether its answer follows a JSON schema (a correction, not a reply).
     schema_bound: bool,
-    /// Steps it has waited for free-text answers ([`share::movers`]).
+    /// Steps it has waited for free-text answers ([`share::moves`]).
     waited: usize,
     /// Its KV cache sequence.
     slot: usize,
@@ -350,7 +350,7 @@ impl Scheduler {
     }
 
     /// One token for every running request that moves at this step
-    /// ([`share::movers`]), in one batch. Requests whose client has left
+    /// ([`share::moves`]), in one batch. Requests whose client has left
     /// end first, whether or not they would have moved.
     fn step(&mut self) {
         let (gone, running) = std::mem::take(&mut self.running)
@@ -361,15 +361,12 @@ impl Scheduler {
         if self.running.is_empty() {
             return;
         }
-        let bound: Vec<bool> = self.running.iter().map(|r| r.schema_bound).collect();
-        let mut waited: Vec<usize> = self.running.iter().map(|r| r.waited).collect();
-        let moving = share::movers(self.share, &bound, &mut waited);
+        let any_free = self.running.iter().any(|r| !r.schema_bound);
+        let moving: Vec<bool> = (self.running.iter_mut())
+            .map(|r| share::moves(self.share, any_free, r.schema_bound, &mut r.waited))
+            .collect();
         let mut batch = LlamaBatch::new(self.running.len(), 1);
-        for ((r, waited), moves) in self.running.iter_mut().zip(waited).zip(&moving) {
-            r.waited = waited;
-            if !moves {
-                continue;
-            }
+        for (r, _) in self.running.iter().zip(&moving).filter(|(_, m)| **m) {
             if let Err(e) = batch.add(r.next, r.pos as i32, &[r.slot as i32], true) {
                 return self.fail_all(format!("batch: {e}"));
             }
@@ -378,16 +375,17 @@ impl Scheduler {
             return self.fail_all(format!("decoding failed: {e}"));
         }
         let running = std::mem::take(&mut self.running);
-        let mut i = 0;
+        let mut idx = 0; // in the batch
         for (mut r, moves) in running.into_iter().zip(moving) {
             if !moves {
                 self.running.push(r);
                 continue;
             }
-            i += 1;
             self.cache.slots[r.slot].push(r.next);
             r.pos += 1;
-            match self.advance(&mut r, i - 1) {
+            let next = self.advance(&mut r, idx);
+            idx += 1;
+            match next {
                 Next::Continue(token) => {
                     r.next = token;
                     self.running.push(r);

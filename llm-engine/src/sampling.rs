@@ -57,39 +57,33 @@ impl Picker {
             Picker::Chain(s) => s.sample(ctx, idx),
             Picker::Grammar(grammar) => {
                 let logits = ctx.get_logits_ith(idx);
-                let allows = |grammar: &mut LlamaSampler, i: usize| {
-                    let token = LlamaTokenData::new(LlamaToken::new(i as i32), logits[i], 0.0);
-                    let mut one = LlamaTokenDataArray::new(vec![token], false);
-                    grammar.apply(&mut one);
-                    one.data[0].logit().is_finite()
-                };
-                let token = first_allowed(logits, |i| allows(grammar, i))
-                    .or_else(|| {
-                        let ids = shortlist(logits, SHORTLIST);
-                        let mut some = LlamaTokenDataArray::new(
-                            ids.iter()
-                                .map(|&i| {
-                                    LlamaTokenData::new(LlamaToken::new(i as i32), logits[i], 0.0)
-                                })
-                                .collect(),
-                            false,
-                        );
-                        grammar.apply(&mut some);
-                        let masked: Vec<f32> = some.data.iter().map(|d| d.logit()).collect();
-                        let best = argmax(&masked);
-                        masked[best].is_finite().then(|| ids[best])
-                    })
-                    .map(|i| LlamaToken::new(i as i32))
-                    .unwrap_or_else(|| {
-                        let mut all = ctx.token_data_array_ith(idx);
-                        grammar.apply(&mut all);
-                        all.sample_token_greedy()
-                    });
+                let mut best_of = |ids: &[usize]| best_allowed(grammar, logits, ids);
+                let i = first_allowed(logits, |i| best_of(&[i]).is_some())
+                    .or_else(|| best_of(&shortlist(logits, SHORTLIST)))
+                    .or_else(|| best_of(&(0..logits.len()).collect::<Vec<_>>()))
+                    // A grammar that allows nothing: what greedy over a
+                    // wholly masked vocabulary takes, the first token.
+                    .unwrap_or(0);
+                let token = LlamaToken::new(i as i32);
                 grammar.accept(token);
                 token
             }
         }
     }
+}
+
+/// The likeliest of `ids` (the first of equals) that the grammar allows in
+/// its present state, or `None`: one mask over just those tokens.
+fn best_allowed(grammar: &mut LlamaSampler, logits: &[f32], ids: &[usize]) -> Option<usize> {
+    let tokens = ids
+        .iter()
+        .map(|&i| LlamaTokenData::new(LlamaToken::new(i as i32), logits[i], 0.0))
+        .collect();
+    let mut some = LlamaTokenDataArray::new(tokens, false);
+    grammar.apply(&mut some);
+    let masked: Vec<f32> = some.data.iter().map(|d| d.logit()).collect();
+    let best = argmax(&masked);
+    masked[best].is_finite().then(|| ids[best])
 }
 
 /// How many of the likeliest tokens are tried one by one before the whole

@@ -274,9 +274,8 @@ fn a_reply_goes_ahead_of_a_correction_when_steps_are_not_shared() {
         let (tx, rx) = std::sync::mpsc::channel();
         let c = {
             let tx = tx.clone();
-            let body = correction.clone();
             s.spawn(move || {
-                let a = chat(engine, body);
+                let a = chat(engine, correction);
                 tx.send("correction").unwrap();
                 a
             })

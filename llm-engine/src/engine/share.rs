@@ -110,33 +110,35 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Which running requests advance at the next step: all of them when steps
-/// are shared or none is free text; otherwise the free-text ones, and the
-/// schema-bound ones that have waited [`MAX_WAIT`] steps. `waited` counts
-/// each request's steps spent waiting so far and is updated.
-pub fn movers(share: bool, schema_bound: &[bool], waited: &mut [usize]) -> Vec<bool> {
-    let any_free = schema_bound.iter().any(|bound| !bound);
-    schema_bound
-        .iter()
-        .zip(waited.iter_mut())
-        .map(|(&bound, waited)| {
-            let waits = !share && any_free && bound && *waited < MAX_WAIT;
-            if waits {
-                *waited += 1;
-            }
-            !waits
-        })
-        .collect()
+/// Whether a running request advances at the next step: always when steps
+/// are shared or no free-text request runs (`any_free`); otherwise a
+/// schema-bound one waits until it has waited [`MAX_WAIT`] steps. `waited`
+/// counts the request's steps spent waiting so far and is updated.
+pub fn moves(share: bool, any_free: bool, schema_bound: bool, waited: &mut usize) -> bool {
+    let waits = !share && any_free && schema_bound && *waited < MAX_WAIT;
+    if waits {
+        *waited += 1;
+    }
+    !waits
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{movers, MAX_WAIT};
+    use super::{moves, MAX_WAIT};
+
+    /// One step for a correction and a reply running together.
+    fn step(share: bool, waited: &mut [usize; 2]) -> [bool; 2] {
+        let [correction, reply] = waited;
+        [
+            moves(share, true, true, correction),
+            moves(share, true, false, reply),
+        ]
+    }
 
     #[test]
     fn shared_steps_move_everyone() {
         let mut waited = [0, 0];
-        assert_eq!(movers(true, &[true, false], &mut waited), [true, true]);
+        assert_eq!(step(true, &mut waited), [true, true]);
         assert_eq!(waited, [0, 0]);
     }
 
@@ -144,18 +146,19 @@ mod tests {
     fn a_correction_waits_for_a_reply_but_not_for_ever() {
         let mut waited = [0, 0];
         for _ in 0..MAX_WAIT {
-            assert_eq!(movers(false, &[true, false], &mut waited), [false, true]);
+            assert_eq!(step(false, &mut waited), [false, true]);
         }
         // Waited long enough: it moves from now on.
-        assert_eq!(movers(false, &[true, false], &mut waited), [true, true]);
-        assert_eq!(movers(false, &[true, false], &mut waited), [true, true]);
+        assert_eq!(step(false, &mut waited), [true, true]);
+        assert_eq!(step(false, &mut waited), [true, true]);
     }
 
     #[test]
     fn alone_or_among_their_kind_everyone_moves() {
-        let mut waited = [0, 0];
-        assert_eq!(movers(false, &[true, true], &mut waited), [true, true]);
-        assert_eq!(movers(false, &[false, false], &mut waited), [true, true]);
-        assert_eq!(waited, [0, 0]);
+        let mut waited = 0;
+        // Two corrections (no free text running), then two replies.
+        assert!(moves(false, false, true, &mut waited));
+        assert!(moves(false, true, false, &mut waited));
+        assert_eq!(waited, 0);
     }
 }
